@@ -1,0 +1,1 @@
+"""HTTP API: one router package per face, mapped onto the shared services."""

@@ -1,0 +1,56 @@
+"""``create_app(settings)``: the ASGI application with every face mounted."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from conveyor import __version__
+from conveyor.api import health
+from conveyor.api.errors import install_error_handlers
+from conveyor.api.meibel import meibel_router
+from conveyor.services.core import Core, build_core
+from conveyor.settings import Settings
+
+log = logging.getLogger("conveyor")
+
+
+def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
+    """The application; the core is built and started by the lifespan, and closed after it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        core = build_core(settings)
+        await core.db.migrate()
+        boot = await core.auth.bootstrap(settings.api_key)
+        if boot.new_key and announce_key:
+            _announce(boot.new_key)
+        await core.engine.start()
+        app.state.core = core
+        try:
+            yield
+        finally:
+            await core.close()
+
+    app = FastAPI(title="Conveyor", version=__version__, lifespan=lifespan,
+                  description="Self-hosted batch document AI. Speaks the Meibel v2 batch API at /v2.")
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(meibel_router())
+    return app
+
+
+def _announce(key: str) -> None:
+    print(  # noqa: T201 - shown once, on purpose, on the console of the first start
+        "\n  Conveyor created the default project and its first API key.\n"
+        f"  API key: {key}\n"
+        "  It is shown only this once; only its hash is stored. `conveyor keys create` makes more.\n",
+        flush=True)
+
+
+def running_core(app: FastAPI) -> Core:
+    core: Core = app.state.core
+    return core

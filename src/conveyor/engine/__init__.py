@@ -1,0 +1,1 @@
+"""Runs runs: a port with a local (asyncio, durable through the database) adapter."""

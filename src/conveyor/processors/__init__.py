@@ -1,0 +1,1 @@
+"""Processors: one job per element (parse, extract, llm, python)."""

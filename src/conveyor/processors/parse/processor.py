@@ -1,0 +1,53 @@
+"""The ``parse`` processor: runs :func:`~conveyor.processors.parse.parse_file` in a worker process.
+
+The executor is passed in (the server's spawn-context process pool), so a file that crashes or hangs a
+parsing library takes down a worker, not the server. A crashed worker makes the item retryable; an
+unparseable file fails it for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, ClassVar
+
+from conveyor.errors import RetryableError
+from conveyor.processors.base import Artifact, ItemInput
+from conveyor.processors.parse import parse_file
+from conveyor.processors.parse.document import ParsedDocument
+from conveyor.processors.parse.formats import HEAD_SIZE, detect_media_type, is_supported
+
+
+class ParseProcessor:
+    """Parses an element into markdown, plain text and per-page text (``pages`` JSON)."""
+
+    kind: ClassVar[str] = "parse"
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
+        loop = asyncio.get_running_loop()
+        try:
+            document = await loop.run_in_executor(
+                self._executor, parse_element, item.path, item.name, item.media_type, dict(options))
+        except BrokenProcessPool as e:
+            raise RetryableError("parser worker crashed", element_id=item.element_id) from e
+        return [Artifact.markdown(document.markdown), Artifact.text(document.text),
+                Artifact.json(document.pages, name="pages")]
+
+
+def parse_element(path: Path, name: str, media_type: str, options: dict[str, Any]) -> ParsedDocument:
+    """Parse a file as its declared media type, or as the one its name and bytes suggest when the
+    declared one is missing or unsupported (``application/octet-stream`` from an upload, say).
+
+    Runs in the worker process: a module-level function of picklable arguments.
+    """
+    if not is_supported(media_type):
+        with path.open("rb") as file:
+            detected = detect_media_type(name, file.read(HEAD_SIZE))
+        media_type = detected if is_supported(detected) else media_type
+    return parse_file(path, media_type, options)

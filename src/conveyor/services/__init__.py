@@ -1,0 +1,1 @@
+"""Use cases shared by every API face and the CLI."""

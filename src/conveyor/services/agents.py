@@ -1,0 +1,133 @@
+"""Agents (versioned processor configurations) and artifact schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conveyor.domain.ids import Kind, new_id
+from conveyor.domain.rules import kebab_case
+from conveyor.errors import InvalidInputError, NotFoundError
+from conveyor.processors.registry import DEFAULT_AGENT_TYPE
+from conveyor.store.models import Agent, ArtifactSchema
+from conveyor.store.types import utcnow
+from conveyor.store.versioned import Page, VersionedRepo
+
+AGENT_TYPES = ("llm", "parse", "extract", "python")
+
+
+def validate_agent_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Check what the engine will rely on: a known type, and a callable for python agents."""
+    agent_type = spec.get("type") or DEFAULT_AGENT_TYPE
+    if agent_type not in AGENT_TYPES:
+        raise InvalidInputError(f"unknown agent type {agent_type!r}; expected one of {', '.join(AGENT_TYPES)}",
+                                loc=("body", "type"))
+    extra = spec.get("additional_properties") or {}
+    if agent_type == "python":
+        target = extra.get("callable")
+        if not isinstance(target, str) or ":" not in target:
+            raise InvalidInputError("a python agent needs additional_properties.callable = "
+                                    "'package.module:function'", loc=("body", "additional_properties"))
+    if not str(spec.get("display_name") or "").strip():
+        raise InvalidInputError("display_name must not be empty", loc=("body", "display_name"))
+    return {**spec, "type": agent_type, "additional_properties": extra}
+
+
+class AgentsService:
+    def __init__(self, agents: VersionedRepo[Agent]) -> None:
+        self._agents = agents
+
+    async def create(self, project_id: str, spec: dict[str, Any]) -> Agent:
+        spec = validate_agent_spec(spec)
+        lineage = new_id(Kind.AGENT)
+        return await self._agents.add(Agent(
+            id=lineage, project_id=project_id, lineage_id=lineage, name=kebab_case(spec["display_name"]),
+            version=1, parent_version=None, spec=spec, published_at=None, commit_message=None,
+            created_at=utcnow(), deleted_at=None))
+
+    async def get(self, project_id: str, agent_id: str) -> Agent:
+        agent = await self._agents.get(project_id, agent_id)
+        if agent is None:
+            raise NotFoundError(f"agent {agent_id} not found")
+        return agent
+
+    async def list(self, project_id: str, *, published_only: bool = False, datasource_id: str | None = None,
+                   artifact_schema_id: str | None = None, sort_by: str = "created_at",
+                   descending: bool = False) -> list[Agent]:
+        rows = (await self._agents.list_latest(project_id, 0, None)).rows
+        if published_only:
+            rows = [r for r in rows if r.published_at is not None]
+        if datasource_id:
+            rows = [r for r in rows if datasource_id in (r.spec.get("datasources") or [])]
+        if artifact_schema_id:
+            rows = [r for r in rows if any(artifact_schema_id in a for a in r.spec.get("artifacts") or [])]
+        key = (lambda r: r.name) if sort_by == "name" else (lambda r: (r.created_at, r.id))
+        return sorted(rows, key=key, reverse=descending)
+
+    async def update(self, project_id: str, agent_id: str, changes: dict[str, Any]) -> Agent:
+        """Fork a new version from ``agent_id`` with ``changes`` applied."""
+        base = await self.get(project_id, agent_id)
+        spec = validate_agent_spec({**base.spec, **changes})
+        return await self._agents.fork(Agent(
+            id=new_id(Kind.AGENT), project_id=project_id, lineage_id=base.lineage_id, name=base.name,
+            version=0, parent_version=base.version, spec=spec, published_at=None, commit_message=None,
+            created_at=utcnow(), deleted_at=None))
+
+    async def delete(self, project_id: str, agent_id: str) -> None:
+        agent = await self.get(project_id, agent_id)
+        await self._agents.soft_delete(agent.lineage_id)
+
+    async def publish(self, project_id: str, agent_id: str, commit_message: str) -> Agent:
+        agent = await self.get(project_id, agent_id)
+        now = utcnow()
+        await self._agents.set_fields(agent.id, published_at=now, commit_message=commit_message)
+        agent.published_at, agent.commit_message = now, commit_message
+        return agent
+
+    async def versions(self, project_id: str, agent_id: str, *, published: bool | None,
+                       offset: int, limit: int | None) -> Page[Agent]:
+        agent = await self.get(project_id, agent_id)
+        page = await self._agents.versions(agent.lineage_id, 0, None)
+        rows = [r for r in page.rows if published is None or (r.published_at is not None) == published]
+        end = None if limit is None else offset + limit
+        return Page(rows[offset:end], len(rows))
+
+
+class ArtifactSchemasService:
+    def __init__(self, schemas: VersionedRepo[ArtifactSchema]) -> None:
+        self._schemas = schemas
+
+    async def create(self, project_id: str, spec: dict[str, Any]) -> ArtifactSchema:
+        _check_schema_spec(spec)
+        lineage = new_id(Kind.ARTIFACT_SCHEMA)
+        return await self._schemas.add(ArtifactSchema(
+            id=lineage, project_id=project_id, lineage_id=lineage, name=kebab_case(spec["display_name"]),
+            version=1, parent_version=None, spec=spec, created_at=utcnow(), deleted_at=None))
+
+    async def get(self, project_id: str, schema_id: str) -> ArtifactSchema:
+        schema = await self._schemas.get(project_id, schema_id)
+        if schema is None:
+            raise NotFoundError(f"artifact schema {schema_id} not found")
+        return schema
+
+    async def list(self, project_id: str, offset: int, limit: int | None) -> Page[ArtifactSchema]:
+        return await self._schemas.list_latest(project_id, offset, limit)
+
+    async def update(self, project_id: str, schema_id: str, changes: dict[str, Any]) -> ArtifactSchema:
+        base = await self.get(project_id, schema_id)
+        spec = {**base.spec, **changes}
+        _check_schema_spec(spec)
+        return await self._schemas.fork(ArtifactSchema(
+            id=new_id(Kind.ARTIFACT_SCHEMA), project_id=project_id, lineage_id=base.lineage_id,
+            name=base.name, version=0, parent_version=base.version, spec=spec, created_at=utcnow(),
+            deleted_at=None))
+
+    async def delete(self, project_id: str, schema_id: str) -> None:
+        schema = await self.get(project_id, schema_id)
+        await self._schemas.soft_delete(schema.lineage_id)
+
+
+def _check_schema_spec(spec: dict[str, Any]) -> None:
+    if not str(spec.get("display_name") or "").strip():
+        raise InvalidInputError("display_name must not be empty", loc=("body", "display_name"))
+    if not isinstance(spec.get("schema_def"), dict):
+        raise InvalidInputError("schema_def must be a JSON object", loc=("body", "schema_def"))

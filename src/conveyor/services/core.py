@@ -1,0 +1,82 @@
+"""Wires settings into one :class:`Core`: database, blobs, repositories, services and the engine."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from conveyor.blobs import LocalBlobStore
+from conveyor.domain.ids import Kind, new_id
+from conveyor.engine.item_runner import ItemRunner
+from conveyor.engine.local import LocalEngine
+from conveyor.engine.outputs import OutputWriter
+from conveyor.processors.parse.processor import ParseProcessor
+from conveyor.processors.python import PythonProcessor
+from conveyor.processors.registry import ProcessorRegistry
+from conveyor.services.agents import AgentsService, ArtifactSchemasService
+from conveyor.services.auth import AuthService
+from conveyor.services.containers import ContainersService
+from conveyor.services.downloads import DownloadsService
+from conveyor.services.recipes import RecipesService
+from conveyor.services.runs import RunsService
+from conveyor.settings import Settings
+from conveyor.store.containers import ContainersRepo, ElementsRepo
+from conveyor.store.database import Database
+from conveyor.store.models import Agent, ArtifactSchema, Recipe
+from conveyor.store.projects import ProjectsRepo
+from conveyor.store.runs import ItemsRepo, RunsRepo
+from conveyor.store.transfers import TransfersRepo
+from conveyor.store.versioned import VersionedRepo
+
+
+@dataclass
+class Core:
+    settings: Settings
+    db: Database
+    auth: AuthService
+    containers: ContainersService
+    agents: AgentsService
+    artifact_schemas: ArtifactSchemasService
+    recipes: RecipesService
+    runs: RunsService
+    downloads: DownloadsService
+    engine: LocalEngine
+    parse_pool: ProcessPoolExecutor
+
+    async def start(self) -> None:
+        """Migrate the database and start the engine."""
+        await self.db.migrate()
+        await self.engine.start()
+
+    async def close(self) -> None:
+        await self.engine.stop()
+        await self.downloads.close()
+        self.parse_pool.shutdown(wait=False, cancel_futures=True)
+        await self.db.close()
+
+
+def build_core(settings: Settings) -> Core:
+    settings.ensure_dirs()
+    db = Database(settings.resolved_database_url)
+    blobs = LocalBlobStore(settings.resolved_blob_dir)
+    containers_repo, elements = ContainersRepo(db), ElementsRepo(db)
+    transfers, runs_repo, items = TransfersRepo(db), RunsRepo(db), ItemsRepo(db)
+    recipes_repo = VersionedRepo(db, Recipe)
+    containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
+    agents = AgentsService(VersionedRepo(db, Agent))
+    recipes = RecipesService(recipes_repo, agents, containers)
+    pool = ProcessPoolExecutor(settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+    registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()])])
+    runner = ItemRunner(items=items, elements=elements, blobs=blobs, outputs=OutputWriter(blobs, elements),
+                        processors=registry, owner=f"{socket.gethostname()}:{os.getpid()}:{new_id(Kind.ITEM)}")
+    engine = LocalEngine(runs=runs_repo, items=items, recipes=recipes_repo, runner=runner, settings=settings)
+    return Core(
+        settings=settings, db=db, auth=AuthService(ProjectsRepo(db)), containers=containers, agents=agents,
+        artifact_schemas=ArtifactSchemasService(VersionedRepo(db, ArtifactSchema)), recipes=recipes,
+        runs=RunsService(runs_repo, items, recipes, containers, engine),
+        downloads=DownloadsService(containers, elements, transfers, blobs, settings.work_dir),
+        engine=engine, parse_pool=pool)

@@ -1,0 +1,142 @@
+"""Runs (batch executions): start over a frozen element set, observe, cancel, retry failed items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor.domain.ids import Kind, new_id
+from conveyor.domain.rules import ElementFilter
+from conveyor.domain.status import ItemStatus, RunStatus
+from conveyor.engine.port import Engine
+from conveyor.errors import ConflictError, NotFoundError
+from conveyor.services.containers import ContainersService
+from conveyor.services.recipes import RecipesService
+from conveyor.store.models import Project, Recipe, Run
+from conveyor.store.runs import ItemPage, ItemsRepo, RunPage, RunsRepo
+from conveyor.store.types import utcnow
+
+MAX_ITEM_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A run's counts per status with throughput and an estimate of the time left."""
+
+    run_id: str
+    status: RunStatus
+    total: int
+    counts: dict[ItemStatus, int]
+    items_per_second: float
+    eta_seconds: float | None
+
+    @property
+    def done(self) -> int:
+        return sum(n for status, n in self.counts.items() if status.terminal)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"execution_id": self.run_id, "status": self.status.value, "total": self.total,
+                "done": self.done, **{s.value.lower(): n for s, n in self.counts.items()},
+                "items_per_second": round(self.items_per_second, 3),
+                "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1)}
+
+
+class RunsService:
+    def __init__(self, runs: RunsRepo, items: ItemsRepo, recipes: RecipesService,
+                 containers: ContainersService, engine: Engine) -> None:
+        self._runs = runs
+        self._items = items
+        self._recipes = recipes
+        self._containers = containers
+        self._engine = engine
+
+    async def execute(self, project: Project, recipe_id: str, *,
+                      batch_spec: dict[str, Any] | None = None) -> Run:
+        """Start a run of one recipe version: pin it, freeze its element set, hand it to the engine."""
+        recipe = await self._recipes.get(project, recipe_id)
+        output_id = recipe.output_container_id or await self._new_output(project, recipe)
+        now = utcnow()
+        run = Run(id=new_id(Kind.RUN), project_id=project.id, recipe_id=recipe.id,
+                  status=RunStatus.PENDING.value, input_container_id=recipe.input_container_id,
+                  output_container_id=output_id, input_overrides=None, batch_spec=batch_spec,
+                  total_items=0, error=None, extra={}, start_time=now, end_time=None, updated_at=now)
+        run = await self._runs.create(run, ElementFilter.from_json(recipe.filters))
+        await self._engine.start_run(run.id)
+        return run
+
+    async def _new_output(self, project: Project, recipe: Recipe) -> str:
+        container = await self._containers.create(
+            project.id, f"{recipe.name}-output", description=f"Outputs of batch definition {recipe.id}",
+            kind="output", extra={"recipe_id": recipe.id})
+        return container.id
+
+    async def get(self, project: Project, run_id: str) -> Run:
+        run = await self._runs.get(project.id, run_id)
+        if run is None:
+            raise NotFoundError(f"batch execution {run_id} not found")
+        return run
+
+    async def recipe_of(self, project: Project, run: Run) -> Recipe:
+        return await self._recipes.get(project, run.recipe_id, include_deleted=True)
+
+    async def list(self, project: Project, *, input_container_id: str | None, offset: int,
+                   limit: int | None, sort_by: str, descending: bool) -> RunPage:
+        return await self._runs.list(project.id, input_container_id=input_container_id, offset=offset,
+                                     limit=limit, sort_by=sort_by, descending=descending)
+
+    async def counts(self, run: Run) -> dict[ItemStatus, int]:
+        return await self._runs.counts(run.id)
+
+    async def items(self, project: Project, run_id: str, *, status: ItemStatus | None,
+                    cursor: int | None, limit: int) -> ItemPage:
+        await self.get(project, run_id)
+        return await self._items.page(run_id, status=status, cursor=cursor,
+                                      limit=min(max(limit, 1), MAX_ITEM_PAGE))
+
+    async def cancel(self, project: Project, run_id: str) -> Run:
+        run = await self.get(project, run_id)
+        if not RunStatus(run.status).terminal:
+            await self._engine.cancel(run.id)
+        return await self.get(project, run_id)
+
+    async def retry_failed(self, project: Project, run_id: str) -> Run:
+        await self.get(project, run_id)
+        await self._engine.retry_failed(run_id)
+        return await self.get(project, run_id)
+
+    async def update_runtime(self, project: Project, run_id: str, *, status: str | None,
+                             error: str | None, extra: dict[str, Any] | None,
+                             output_container_id: str | None) -> Run:
+        """The fields a client may set on a run; status only as a cancel request."""
+        run = await self.get(project, run_id)
+        if output_container_id is not None and output_container_id != run.output_container_id:
+            if run.status != RunStatus.PENDING.value:
+                raise ConflictError("output_datasource_id can only change before the run starts")
+            await self._containers.get(project.id, output_container_id)
+        values: dict[str, Any] = {}
+        if error is not None:
+            values["error"] = error
+        if extra is not None:
+            values["extra"] = {**run.extra, **extra}
+        if output_container_id is not None:
+            values["output_container_id"] = output_container_id
+        if values:
+            await self._runs.update_fields(run.id, **values)
+        if status is not None and status.upper() == RunStatus.CANCELLED.value:
+            return await self.cancel(project, run_id)
+        return await self.get(project, run_id)
+
+    async def progress(self, project: Project, run_id: str) -> Progress:
+        run = await self.get(project, run_id)
+        counts = await self._runs.counts(run.id)
+        return _progress(run, counts, utcnow())
+
+
+def _progress(run: Run, counts: dict[ItemStatus, int], now: datetime) -> Progress:
+    done = sum(n for status, n in counts.items() if status.terminal)
+    elapsed = max(((run.end_time or now) - run.start_time).total_seconds(), 1e-6)
+    rate = done / elapsed
+    left = run.total_items - done
+    eta = 0.0 if left <= 0 else (left / rate if rate > 0 else None)
+    return Progress(run.id, RunStatus(run.status), run.total_items, counts, rate, eta)

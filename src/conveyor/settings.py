@@ -1,0 +1,55 @@
+"""Server settings: one pydantic-settings object (``CONVEYOR_*``), built once and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a Conveyor process."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVEYOR_", extra="ignore")
+
+    home: Path = Field(default=Path(".conveyor"), description="Data directory (database, blobs, exports).")
+    host: str = Field(default="127.0.0.1", description="Address `conveyor serve` listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `conveyor serve` listens on.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in WAL mode at HOME/conveyor.db.")
+    blob_dir: Path | None = Field(default=None, description="Local blob directory; default HOME/blobs.")
+    api_key: str | None = Field(
+        default=None, description="Pin this API key for the default project (its hash is stored).")
+    max_workers: int = Field(default=32, ge=1, description="Items in flight across all runs.")
+    parse_workers: int = Field(
+        default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1,
+        description="Worker processes for parsing untrusted files.")
+    max_upload_bytes: int = Field(
+        default=10 * 1024**3, ge=1, description="Largest accepted upload per file (bytes); larger is 413.")
+    inline_items_limit: int = Field(
+        default=10_000, ge=0, description="Terminal runs with at most this many items inline `items`.")
+    item_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="Default per-item time limit; agents may set their own.")
+    lease_seconds: float = Field(default=60.0, gt=0, description="Item lease; heartbeats extend it.")
+    log_level: str = Field(default="info", description="uvicorn/conveyor log level.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.home / 'conveyor.db').resolve()}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return (self.blob_dir or self.home / "blobs").resolve()
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for exports and in-flight uploads."""
+        return (self.home / "work").resolve()
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.resolved_blob_dir, self.work_dir):
+            path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The only place that issues SQL: typed SQLAlchemy models, migrations and repositories."""

@@ -1,0 +1,209 @@
+"""Tables. Every row that a caller can see belongs to a project."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from conveyor.store.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class Container(Base):
+    __tablename__ = "containers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="upload")
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_ingest_at: Mapped[datetime | None]
+    last_ingest_status: Mapped[str | None] = mapped_column(String(20))
+
+
+class Element(Base):
+    __tablename__ = "elements"
+    __table_args__ = (
+        UniqueConstraint("container_id", "source_run_id", "source_element_id", "artifact_name",
+                         name="uq_elements_output"),
+        Index("ix_elements_container_name", "container_id", "name"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    container_id: Mapped[str] = mapped_column(ForeignKey("containers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str | None] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    source_run_id: Mapped[str | None] = mapped_column(String(40))
+    source_element_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    artifact_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Agent(Base):
+    """One immutable version of an agent; versions of one agent share ``lineage_id``."""
+
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("lineage_id", "version", name="uq_agents_version"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    lineage_id: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    parent_version: Mapped[int | None] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]]
+    published_at: Mapped[datetime | None]
+    commit_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class ArtifactSchema(Base):
+    """One immutable version of an artifact schema; versions share ``lineage_id``."""
+
+    __tablename__ = "artifact_schemas"
+    __table_args__ = (UniqueConstraint("lineage_id", "version", name="uq_artifact_schemas_version"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    lineage_id: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    parent_version: Mapped[int | None] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class Recipe(Base):
+    """One immutable version of a batch definition; versions share ``lineage_id``."""
+
+    __tablename__ = "recipes"
+    __table_args__ = (UniqueConstraint("lineage_id", "version", name="uq_recipes_version"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    lineage_id: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer)
+    parent_version: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[str] = mapped_column(String(40))
+    agent_urn: Mapped[str] = mapped_column(String(300))
+    agent_spec: Mapped[dict[str, Any]]
+    input_container_id: Mapped[str] = mapped_column(String(40))
+    filters: Mapped[dict[str, Any] | None]
+    output_container_id: Mapped[str | None] = mapped_column(String(40))
+    user_message: Mapped[str | None] = mapped_column(Text)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    retry_limit: Mapped[int] = mapped_column(Integer)
+    recurrence_cron: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_status", "status"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    recipe_id: Mapped[str] = mapped_column(ForeignKey("recipes.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    input_container_id: Mapped[str] = mapped_column(String(40), index=True)
+    output_container_id: Mapped[str | None] = mapped_column(String(40))
+    input_overrides: Mapped[dict[str, Any] | None]
+    batch_spec: Mapped[dict[str, Any] | None]
+    total_items: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class Item(Base):
+    """One element inside one run."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("run_id", "element_id", name="uq_items_run_element"),
+        Index("ix_items_claim", "run_id", "status", "not_before"),
+        Index("ix_items_recovery", "status", "lease_expires_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    element_id: Mapped[str] = mapped_column(String(40))
+    element_name: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(60))
+    lease_expires_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    outputs: Mapped[list[Any] | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    container_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    files: Mapped[list[Any]] = mapped_column(default=list)
+    total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class Download(Base):
+    __tablename__ = "downloads"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    container_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
