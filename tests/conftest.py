@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conveyor.services.core import Core
+from tests.support.corpus import corpus_dir
+from tests.support.inprocess import running_app, test_settings
+from tests.support.server import LiveServer
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    path = corpus_dir()
+    assert path.is_dir(), f"the shared corpus is missing at {path} (set CONVEYOR_CORPUS)"
+    return path
+
+
+@pytest.fixture
+async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Core]]:
+    """The app in-process with a fresh data directory; the client carries project A's key."""
+    async with running_app(test_settings(tmp_path / "home")) as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real `conveyor serve` on a free port, shared by one test module."""
+    server = LiveServer(home=tmp_path_factory.mktemp("live") / "home", api_key="live-test-key").start()
+    yield server
+    server.stop()
+    assert "500 Internal Server Error" not in server.log_text, "the live server answered with 500"
+    assert "unhandled error" not in server.log_text, "the live server hit an unhandled error"
