@@ -9,6 +9,7 @@ import pytest
 from conveyor.services.core import Core
 from tests.support.corpus import corpus_dir
 from tests.support.inprocess import running_app, test_settings
+from tests.support.postgres import PostgresServer
 from tests.support.server import LiveServer
 
 
@@ -34,3 +35,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.stop()
     assert "500 Internal Server Error" not in server.log_text, "the live server answered with 500"
     assert "unhandled error" not in server.log_text, "the live server hit an unhandled error"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole session."""
+    server = PostgresServer.in_temp_dir().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend in turn: SQLite in a temp dir, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.new_database()

@@ -17,6 +17,9 @@ def test_settings(home: Path, **overrides: object) -> Settings:
     return Settings(home=home, api_key="key-project-a", parse_workers=1, **overrides)  # type: ignore[arg-type]
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 def _no_server_errors(response: httpx.Response) -> None:
     """Every response of the suite is checked: a 500 anywhere fails the test that caused it."""
     assert response.status_code < 500, f"{response.request.method} {response.request.url} -> 500"

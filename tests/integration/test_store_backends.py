@@ -1,0 +1,195 @@
+"""The store on both backends (SQLite in WAL mode and a real PostgreSQL server), same code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from conveyor.domain.ids import Kind, new_id
+from conveyor.domain.rules import ElementFilter
+from conveyor.domain.status import ItemStatus, RunStatus
+from conveyor.store.containers import ContainersRepo, ElementsRepo
+from conveyor.store.database import Database
+from conveyor.store.models import Agent, Container, Element, Project, Recipe, Run
+from conveyor.store.projects import ProjectsRepo
+from conveyor.store.runs import ItemsRepo, RunsRepo
+from conveyor.store.types import utcnow
+from conveyor.store.versioned import VersionedRepo
+from tests.support.inprocess import running_app, test_settings
+
+NAMES = [("a.pdf", "application/pdf"), ("b.pdf", "application/pdf"), ("c.txt", "text/plain"),
+         ("d.csv", "text/csv"), ("notes.md", "text/markdown")]
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.migrate()
+    yield database
+    await database.close()
+
+
+async def seed(db: Database) -> tuple[Project, Container, list[Element]]:
+    project = await ProjectsRepo(db).create("p")
+    now = utcnow()
+    container = await ContainersRepo(db).add(Container(
+        id=new_id(Kind.CONTAINER), project_id=project.id, name="c", description="", kind="upload", extra={},
+        created_at=now, updated_at=now, last_ingest_at=None, last_ingest_status=None))
+    elements = []
+    for index, (name, media_type) in enumerate(NAMES):
+        elements.append(await ElementsRepo(db).add(Element(
+            id=new_id(Kind.ELEMENT), project_id=project.id, container_id=container.id, name=name,
+            description=None, media_type=media_type, size=10, sha256=f"{index:064d}", meta={},
+            source_run_id=None, source_element_id=None, artifact_name=None, created_at=now, updated_at=now), 10))
+    return project, container, elements
+
+
+async def new_run(db: Database, project: Project, container: Container, element_filter: ElementFilter) -> Run:
+    agents, recipes = VersionedRepo(db, Agent), VersionedRepo(db, Recipe)
+    now = utcnow()
+    agent = await agents.add(Agent(id=new_id(Kind.AGENT), project_id=project.id, lineage_id="l", name="a",
+                                   version=1, parent_version=None, spec={"type": "parse"}, published_at=None,
+                                   commit_message=None, created_at=now, deleted_at=None))
+    recipe = await recipes.add(Recipe(
+        id=new_id(Kind.RECIPE), project_id=project.id, lineage_id=new_id(Kind.RECIPE), name="r", version=1,
+        parent_version=None, agent_id=agent.id, agent_urn="urn", agent_spec=agent.spec,
+        input_container_id=container.id, filters=element_filter.to_json(), output_container_id=container.id,
+        user_message=None, concurrency=2, retry_limit=1, recurrence_cron=None, description=None,
+        created_by="t", created_at=now, deleted_at=None))
+    return await RunsRepo(db).create(Run(
+        id=new_id(Kind.RUN), project_id=project.id, recipe_id=recipe.id, status=RunStatus.PENDING.value,
+        input_container_id=container.id, output_container_id=container.id, input_overrides=None,
+        batch_spec=None, total_items=0, error=None, extra={}, start_time=now, end_time=None, updated_at=now),
+        element_filter)
+
+
+async def test_migrations_create_every_table(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    assert {"projects", "api_keys", "containers", "elements", "blobs", "agents", "artifact_schemas",
+            "recipes", "runs", "items", "uploads", "downloads", "alembic_version"} <= tables
+
+
+@pytest.mark.parametrize(("element_filter", "expected"), [
+    (ElementFilter(), {n for n, _ in NAMES}),
+    (ElementFilter(regex=r"\.pdf$"), {"a.pdf", "b.pdf"}),
+    (ElementFilter(media_types=("text/*",)), {"c.txt", "d.csv", "notes.md"}),
+    (ElementFilter(media_types=("text/csv", "application/pdf"), regex="^[ab]"), {"a.pdf", "b.pdf"}),
+])
+async def test_run_freezes_the_filtered_element_set(db: Database, element_filter: ElementFilter,
+                                                    expected: set[str]) -> None:
+    project, container, _ = await seed(db)
+    run = await new_run(db, project, container, element_filter)
+    assert run.total_items == len(expected)
+    page = await ItemsRepo(db).page(run.id, status=None, cursor=None, limit=100)
+    assert {i.element_name for i in page.items} == expected
+    counts = await RunsRepo(db).counts(run.id)
+    assert counts[ItemStatus.PENDING] == len(expected) and counts[ItemStatus.RUNNING] == 0
+
+
+async def test_element_ids_filter(db: Database) -> None:
+    project, container, elements = await seed(db)
+    chosen = (elements[1].id, elements[3].id)
+    run = await new_run(db, project, container, ElementFilter(element_ids=chosen))
+    page = await ItemsRepo(db).page(run.id, status=None, cursor=None, limit=100)
+    assert {i.element_id for i in page.items} == set(chosen)
+
+
+async def test_claim_lease_fencing_and_recovery(db: Database) -> None:
+    project, container, _ = await seed(db)
+    run = await new_run(db, project, container, ElementFilter())
+    items = ItemsRepo(db)
+    soon = utcnow() + timedelta(seconds=60)
+    first = await items.claim(run.id, 2, "owner-a", soon)
+    assert len(first) == 2 and all(i.attempts == 1 and i.status == "RUNNING" for i in first)
+    second = await items.claim(run.id, 10, "owner-b", soon)
+    assert len(second) == 3 and not {i.id for i in first} & {i.id for i in second}
+    assert await items.claim(run.id, 10, "owner-c", soon) == []
+
+    assert not await items.finish(first[0].id, "owner-b", ItemStatus.SUCCEEDED), "a stale owner writes nothing"
+    assert await items.finish(first[0].id, "owner-a", ItemStatus.SUCCEEDED, outputs=[{"x": 1}])
+    later = utcnow() + timedelta(hours=1)
+    assert await items.requeue(first[1].id, "owner-a", error="429", not_before=later)
+    assert await items.claim(run.id, 10, "owner-c", soon) == [], "a backed-off item is not due yet"
+    due = await items.next_due(run.id)
+    assert due is not None and abs((due - later).total_seconds()) < 1
+
+    assert await items.heartbeat("owner-b", [i.id for i in second], utcnow() - timedelta(seconds=1)) is None
+    assert await items.recover_expired() == 3
+    reclaimed = await items.claim(run.id, 10, "owner-d", soon)
+    assert len(reclaimed) == 3 and all(i.attempts == 1 for i in reclaimed), "recovery gives the attempt back"
+    assert await items.release("owner-d", [reclaimed[0].id]) == 1
+    counts = await RunsRepo(db).counts(run.id)
+    assert counts == {ItemStatus.PENDING: 2, ItemStatus.RUNNING: 2, ItemStatus.SUCCEEDED: 1,
+                      ItemStatus.FAILED: 0, ItemStatus.CANCELLED: 0}
+
+
+async def test_run_status_moves_only_from_allowed_states(db: Database) -> None:
+    project, container, _ = await seed(db)
+    run = await new_run(db, project, container, ElementFilter())
+    runs = RunsRepo(db)
+    assert await runs.set_status(run.id, RunStatus.RUNNING, [RunStatus.PENDING])
+    assert not await runs.set_status(run.id, RunStatus.RUNNING, [RunStatus.PENDING])
+    assert await runs.set_status(run.id, RunStatus.COMPLETED, [RunStatus.RUNNING], end_time=utcnow())
+    stored = await runs.get(project.id, run.id)
+    assert stored is not None and stored.status == "COMPLETED" and stored.end_time is not None
+    assert await runs.get("prj_other", run.id) is None, "another project's run is invisible"
+
+
+async def test_versions_fork_and_soft_delete(db: Database) -> None:
+    project = await ProjectsRepo(db).create("p")
+    agents = VersionedRepo(db, Agent)
+    now = utcnow()
+
+    def row(lineage: str) -> Agent:
+        return Agent(id=new_id(Kind.AGENT), project_id=project.id, lineage_id=lineage, name=lineage, version=1,
+                     parent_version=None, spec={}, published_at=None, commit_message=None, created_at=now,
+                     deleted_at=None)
+
+    await agents.add(row("one"))
+    await agents.add(row("two"))
+    forked = await agents.fork(row("one"))
+    assert forked.version == 2
+    latest = await agents.list_latest(project.id, 0, None)
+    assert sorted((a.lineage_id, a.version) for a in latest.rows) == [("one", 2), ("two", 1)]
+    await agents.soft_delete("one")
+    assert [a.lineage_id for a in (await agents.list_latest(project.id, 0, None)).rows] == ["two"]
+    assert (await agents.versions("one", 0, None)).total == 2
+
+
+async def test_output_upsert_never_duplicates(db: Database) -> None:
+    project, container, elements = await seed(db)
+    repo = ElementsRepo(db)
+    now = utcnow()
+    for attempt in range(3):
+        await repo.upsert_output(Element(
+            id=new_id(Kind.ELEMENT), project_id=project.id, container_id=container.id, name="a.pdf.md",
+            description=None, media_type="text/markdown", size=attempt, sha256=f"{attempt + 100:064d}",
+            meta={}, source_run_id="bx_1", source_element_id=elements[0].id, artifact_name="markdown",
+            created_at=now, updated_at=now), attempt)
+    outputs = await repo.outputs_of([elements[0].id])
+    assert len(outputs) == 1 and outputs[0].size == 2
+
+
+async def test_a_parse_run_completes_on_this_backend(database_url: str, tmp_path: Path) -> None:
+    settings = test_settings(tmp_path / "home", database_url=database_url)
+    async with running_app(settings) as (client, _core):
+        ds = (await client.post("/v2/datasources", json={"name": "d"})).json()["id"]
+        files = [("files", (f"doc{i}.md", f"# Title {i}\n\nBody {i}".encode(), "text/markdown")) for i in range(3)]
+        assert (await client.post(f"/v2/datasources/{ds}/content", files=files)).status_code == 202
+        agent = (await client.post("/v2/agents", json={"display_name": "P", "type": "parse"})).json()["id"]
+        definition = (await client.post("/v2/batch-definitions", json={
+            "name": "p", "agent_id": agent, "input_datasource_id": ds})).json()["id"]
+        run_id = (await client.post(f"/v2/batch-definitions/id/{definition}/execute")).json()["execution_id"]
+        for _ in range(300):
+            run = (await client.get(f"/v2/batch-executions/id/{run_id}")).json()
+            if run["status"] == "COMPLETED":
+                break
+            await asyncio.sleep(0.1)
+        assert run["status"] == "COMPLETED" and run["succeeded"] == 3
+        assert sorted(i["filename"] for i in run["items"]) == ["doc0.md", "doc1.md", "doc2.md"]
