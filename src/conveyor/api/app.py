@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
 
 
 def _announce(key: str) -> None:
-    print(  # noqa: T201 - shown once, on purpose, on the console of the first start
+    print(
         "\n  Conveyor created the default project and its first API key.\n"
         f"  API key: {key}\n"
         "  It is shown only this once; only its hash is stored. `conveyor keys create` makes more.\n",

@@ -34,7 +34,7 @@ class MultipartReader:
         self._value = b""
         self._finished = False
         self.fields: dict[str, str] = {}
-        self._parser = MultipartParser(params[b"boundary"], callbacks={  # type: ignore[arg-type]
+        self._parser = MultipartParser(params[b"boundary"], callbacks={
             "on_part_begin": self._part_begin, "on_part_data": self._part_data,
             "on_part_end": lambda: self._events.append(("end", None)),
             "on_header_field": self._header_field, "on_header_value": self._header_value,

@@ -178,7 +178,7 @@ async def _watch(core: Core, project: Project, run: Run) -> Run:
 
 
 async def _write_outputs(core: Core, project: Project, run: Run, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     cursor: int | None = None
     while True:
         page = await core.runs.items(project, run.id, status=ItemStatus.SUCCEEDED, cursor=cursor, limit=500)
@@ -186,10 +186,7 @@ async def _write_outputs(core: Core, project: Project, run: Run, out: Path) -> N
             for output in item.outputs or []:
                 element = await core.containers.get_element(project.id, output["datasource_id"],
                                                             output["data_element_id"])
-                target = out / element.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                source = core.containers.blob_path(element)
-                await asyncio.to_thread(shutil.copyfile, source, target)
+                await asyncio.to_thread(_copy, core.containers.blob_path(element), out / element.name)
         if (cursor := page.next_cursor) is None:
             return
 
@@ -214,6 +211,11 @@ async def _failures(core: Core, project: Project, run: Run) -> list[tuple[str, s
         failed += [(i.element_name, i.error or "unknown error") for i in page.items]
         if (cursor := page.next_cursor) is None:
             return failed
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
 
 
 def print_failures(failed: list[tuple[str, str]]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -203,10 +204,10 @@ class RunWorker:
         for item in claimed:
             task = asyncio.create_task(shared.runner.run(self._ctx, item))
             self._inflight[item.id] = task
-            task.add_done_callback(lambda _t, item_id=item.id: self._on_done(item_id))
+            task.add_done_callback(functools.partial(self._on_done, item.id))
         return claimed
 
-    def _on_done(self, item_id: int) -> None:
+    def _on_done(self, item_id: int, _task: asyncio.Task[None]) -> None:
         if self._inflight.pop(item_id, None) is not None:
             self._shared.capacity.release(1)
         self._changed.set()

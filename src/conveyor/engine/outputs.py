@@ -46,7 +46,11 @@ class OutputWriter:
             return await self._blobs.put_bytes(artifact.data)
         assert artifact.path is not None
         writer = self._blobs.writer()
-        with artifact.path.open("rb") as f:
-            while chunk := await asyncio.to_thread(f.read, 1 << 20):
-                await writer.write(chunk)
+        try:
+            with artifact.path.open("rb") as f:
+                while chunk := await asyncio.to_thread(f.read, 1 << 20):
+                    await writer.write(chunk)
+        except BaseException:  # a missing or unreadable file, or cancellation: no temp file left open
+            await writer.abort()
+            raise
         return await writer.commit()

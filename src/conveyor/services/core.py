@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-import socket
 import os
+import socket
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from stat import S_IFREG
+from typing import Any
 
 from stream_zip import ZIP_64, stream_zip
 
@@ -147,7 +148,7 @@ def _numbered(name: str, n: int) -> str:
 
 def zip_chunks(members: Iterable[Member], on_member_done: object = None) -> Iterator[bytes]:
     """The archive's bytes, member by member, reading each file in 64 KiB chunks."""
-    def files() -> Iterator[tuple[str, datetime, int, object, Iterator[bytes]]]:
+    def files() -> Iterator[tuple[str, datetime, int, Any, Iterator[bytes]]]:
         for member in members:
             yield member.name, member.modified, S_IFREG | 0o644, ZIP_64, _read(member.path, on_member_done)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conveyor.domain.ids import Kind, new_id
@@ -32,7 +32,7 @@ class RecipeFields:
     name: str
     agent_id: str
     input_container_id: str
-    filters: ElementFilter = ElementFilter()
+    filters: ElementFilter = field(default_factory=ElementFilter)
     output_container_id: str | None = None
     user_message: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY

@@ -82,7 +82,7 @@ class RunsService:
 
     async def list(self, project: Project, *, input_container_id: str | None, offset: int,
                    limit: int | None, sort_by: str, descending: bool) -> RunPage:
-        return await self._runs.list(project.id, input_container_id=input_container_id, offset=offset,
+        return await self._runs.search(project.id, input_container_id=input_container_id, offset=offset,
                                      limit=limit, sort_by=sort_by, descending=descending)
 
     async def counts(self, run: Run) -> dict[ItemStatus, int]:

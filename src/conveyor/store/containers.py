@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -142,7 +142,7 @@ def apply_filter(stmt: Any, element_filter: ElementFilter) -> Any:
     if element_filter.media_types is not None:
         exact = [m for m in element_filter.media_types if not m.endswith("/*")]
         prefixes = [m[:-1] for m in element_filter.media_types if m.endswith("/*")]
-        conditions = [Element.media_type.in_(exact)] if exact else []
+        conditions: list[ColumnElement[bool]] = [Element.media_type.in_(exact)] if exact else []
         conditions += [Element.media_type.startswith(p, autoescape=True) for p in prefixes]
         stmt = stmt.where(or_(*conditions)) if conditions else stmt.where(False)
     if element_filter.regex is not None:

@@ -58,7 +58,7 @@ class RunsRepo:
         async with self._db.read() as s:
             return await s.get(Run, run_id)
 
-    async def list(self, project_id: str, *, input_container_id: str | None, offset: int, limit: int | None,
+    async def search(self, project_id: str, *, input_container_id: str | None, offset: int, limit: int | None,
                    sort_by: str, descending: bool) -> RunPage:
         stmt = select(Run).where(Run.project_id == project_id)
         if input_container_id:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Mapped
 
 from conveyor.store.database import Database
@@ -37,7 +37,7 @@ class VersionedRepo(Generic[R]):
 
     def __init__(self, db: Database, model: type[R]) -> None:
         self._db = db
-        self._model = model
+        self._model: type[R] = model
 
     async def add(self, row: R) -> R:
         async with self._db.write() as s:
@@ -80,10 +80,10 @@ class VersionedRepo(Generic[R]):
         stmt = select(m).where(m.lineage_id == lineage_id).order_by(m.version)
         return await self._page(stmt, offset, limit)
 
-    async def _page(self, stmt: object, offset: int, limit: int | None) -> Page[R]:
+    async def _page(self, stmt: Select[R], offset: int, limit: int | None) -> Page[R]:
         async with self._db.read() as s:
-            total = int((await s.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one())  # type: ignore[attr-defined]
-            paged = stmt.offset(offset)  # type: ignore[attr-defined]
+            total = int((await s.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one())
+            paged = stmt.offset(offset)
             if limit is not None:
                 paged = paged.limit(limit)
             return Page(list(await s.scalars(paged)), total)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import StreamingResponse
 
 from conveyor.api.deps import CoreDep, ProjectDep
 from conveyor.api.meibel import convert
@@ -20,7 +21,8 @@ router = APIRouter(tags=["File Upload"])
 MAX_FILES_PER_REQUEST = 10_000
 
 
-async def _receive(core: Core, project: Project, container: Container, request: Request) -> tuple[Upload, list[Element]]:
+async def _receive(core: Core, project: Project, container: Container,
+                   request: Request) -> tuple[Upload, list[Element]]:
     """Stream every file part of the request into the container; the upload record tracks progress."""
     reader = MultipartReader(request)
     upload = await core.containers.begin_upload(project.id, container.id)
@@ -50,7 +52,7 @@ async def upload_content(datasource_id: str, request: Request, core: CoreDep,
     upload, elements = await _receive(core, project, container, request)
     return w.UploadContentResponse(
         success=True, message=f"{len(elements)} file(s) stored", datasource_id=container.id,
-        upload_id=upload.id, sse_url=f"{request.scope.get('root_path', '')}/v2/datasources/uploads/{upload.id}/progress",
+        upload_id=upload.id, sse_url=f"/v2/datasources/uploads/{upload.id}/progress",
         estimated_files=len(elements), estimated_size=sum(e.size for e in elements))
 
 
@@ -80,8 +82,8 @@ async def list_content(datasource_id: str, core: CoreDep, project: ProjectDep, p
                                  continuation_token=page.next_cursor, next_cursor=page.next_cursor)
 
 
-@router.get("/datasources/uploads/{upload_id}/progress")
-async def upload_progress(upload_id: str, core: CoreDep, project: ProjectDep):  # type: ignore[no-untyped-def]
+@router.get("/datasources/uploads/{upload_id}/progress", response_class=StreamingResponse)
+async def upload_progress(upload_id: str, core: CoreDep, project: ProjectDep) -> StreamingResponse:
     """Server-sent events: ``connected``, one ``file_complete`` per stored file, then ``stream_complete``."""
     upload = await core.containers.get_upload(project.id, upload_id)
 

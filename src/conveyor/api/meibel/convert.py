@@ -89,7 +89,9 @@ def artifact_schema(s: ArtifactSchema) -> dict[str, Any]:
 
 def artifact_schema_summary(s: ArtifactSchema) -> dict[str, Any]:
     schema_def = s.spec.get("schema_def") or {}
-    properties = schema_def.get("properties") if isinstance(schema_def.get("properties"), dict) else {}
+    properties = schema_def.get("properties")
+    if not isinstance(properties, dict):
+        properties = {}
     fields = [{"name": k, "type": str(v.get("type", "any")) if isinstance(v, dict) else "any"}
               for k, v in properties.items()]
     return {"id": s.id, "name": s.name, "description": s.spec.get("description") or "",

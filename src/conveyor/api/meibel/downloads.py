@@ -39,7 +39,8 @@ async def download_progress(datasource_id: str, job_id: str, core: CoreDep,
             body = {"job_id": current.id, "status": current.status, "done": current.done,
                     "total": current.total}
             if current.status == "completed":
-                yield frame("complete", {**body, "file_url": f"/v2/datasources/{datasource_id}/downloads/{job_id}/file"})
+                file_url = f"/v2/datasources/{datasource_id}/downloads/{job_id}/file"
+                yield frame("complete", {**body, "file_url": file_url})
                 return
             if current.status == "failed":
                 yield frame("error", {**body, "error": current.error})
