@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
-from tests.support.inprocess import running_app, test_settings
 
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
@@ -21,6 +20,7 @@ from conveyor.store.projects import ProjectsRepo
 from conveyor.store.runs import ItemsRepo, RunsRepo
 from conveyor.store.types import utcnow
 from conveyor.store.versioned import VersionedRepo
+from tests.support.inprocess import running_app, test_settings
 
 NAMES = [("a.pdf", "application/pdf"), ("b.pdf", "application/pdf"), ("c.txt", "text/plain"),
          ("d.csv", "text/csv"), ("notes.md", "text/markdown")]

@@ -122,6 +122,9 @@ async def _prepare(core: Core, project: Project, job: Job) -> Run:
         last = previous[0]
         if last.status == RunStatus.CANCELLED.value:
             await core.engine.resume(last.id)
+        if last.status == RunStatus.COMPLETED.value:
+            console.print(f"run {last.id} already completed for these files; writing its outputs again")
+            return last
         if last.status != RunStatus.FAILED.value:
             console.print(f"resuming run {last.id}")
             return await core.runs.get(project, last.id)

@@ -20,7 +20,11 @@ _XML_PART = re.compile(r"(\.xml|\.rels)$", re.I)
 def is_strict(path: Path) -> bool:
     """Whether the package's root relationships use the Strict namespaces."""
     with zipfile.ZipFile(path) as package:
-        return bool(_STRICT_NAMESPACE.search(package.read("_rels/.rels")))
+        try:
+            relationships = package.read("_rels/.rels")
+        except KeyError:
+            return False
+    return bool(_STRICT_NAMESPACE.search(relationships))
 
 
 def transitional_copy(path: Path) -> io.BytesIO:
