@@ -28,6 +28,8 @@ class Settings(BaseSettings):
         description="Worker processes for parsing untrusted files.")
     max_upload_bytes: int = Field(
         default=10 * 1024**3, ge=1, description="Largest accepted upload per file (bytes); larger is 413.")
+    max_request_bytes: int = Field(
+        default=16 * 1024**2, ge=1024, description="Largest JSON or form body (uploads excepted); larger is 413.")
     inline_items_limit: int = Field(
         default=10_000, ge=0, description="Terminal runs with at most this many items inline `items`.")
     item_timeout_seconds: float = Field(

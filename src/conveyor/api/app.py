@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from conveyor import __version__
 from conveyor.api import health
 from conveyor.api.errors import install_error_handlers
+from conveyor.api.limits import BodyLimitMiddleware
 from conveyor.api.meibel import meibel_router
 from conveyor.services.core import Core, build_core
 from conveyor.settings import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
     app = FastAPI(title="Conveyor", version=__version__, lifespan=lifespan,
                   description="Self-hosted batch document AI. Speaks the Meibel v2 batch API at /v2.")
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(meibel_router())
     return app
