@@ -50,6 +50,9 @@ class ContainersService:
             kind=kind, extra=extra or {}, created_at=now, updated_at=now, last_ingest_at=None,
             last_ingest_status=None))
 
+    async def find(self, project_id: str, container_id: str) -> Container | None:
+        return await self._containers.get(project_id, container_id)
+
     async def get(self, project_id: str, container_id: str) -> Container:
         container = await self._containers.get(project_id, container_id)
         if container is None:

@@ -55,12 +55,18 @@ class RunsService:
                       batch_spec: dict[str, Any] | None = None) -> Run:
         """Start a run of one recipe version: pin it, freeze its element set, hand it to the engine."""
         recipe = await self._recipes.get(project, recipe_id)
-        output_id = recipe.output_container_id or await self._new_output(project, recipe)
+        input_missing = await self._containers.find(project.id, recipe.input_container_id) is None
+        output_id = recipe.output_container_id
+        if output_id is None and not input_missing:
+            output_id = await self._new_output(project, recipe)
         now = utcnow()
         run = Run(id=new_id(Kind.RUN), project_id=project.id, recipe_id=recipe.id,
                   status=RunStatus.PENDING.value, input_container_id=recipe.input_container_id,
                   output_container_id=output_id, input_overrides=None, batch_spec=batch_spec,
                   total_items=0, error=None, extra={}, start_time=now, end_time=None, updated_at=now)
+        if input_missing:  # the run itself fails: there is nothing to run over
+            run.status, run.end_time = RunStatus.FAILED.value, now
+            run.error = f"input datasource {recipe.input_container_id} no longer exists"
         run = await self._runs.create(run, ElementFilter.from_json(recipe.filters))
         await self._engine.start_run(run.id)
         return run

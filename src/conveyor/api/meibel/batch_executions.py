@@ -25,12 +25,13 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 READ_ONLY_FIELDS = ("end_time", "total_items", "succeeded", "failed", "items")
 
 
-async def render(core: Core, project: Project, run: Run) -> w.BatchExecutionResponse:
-    """An execution with its counts; ``items`` inline once terminal and small enough."""
+async def render(core: Core, project: Project, run: Run, *, inline_items: bool = True) -> w.BatchExecutionResponse:
+    """An execution with its counts; ``items`` inline once terminal and small enough (not in lists)."""
     recipe = await core.runs.recipe_of(project, run)
     counts = await core.runs.counts(run)
     items = None
-    if RunStatus(run.status).terminal and run.total_items <= core.settings.inline_items_limit:
+    small = run.total_items <= core.settings.inline_items_limit
+    if inline_items and small and RunStatus(run.status).terminal:
         page = await core.runs.items(project, run.id, status=None, cursor=None,
                                      limit=max(run.total_items, 1))
         items = page.items
@@ -61,7 +62,7 @@ async def list_executions(core: CoreDep, project: ProjectDep, input_datasource_i
                           sort_order: str = Query(default="desc", pattern="^(asc|desc)$")) -> w.BatchExecutionList:
     page = await core.runs.list(project, input_container_id=input_datasource_id, offset=offset, limit=limit,
                                 sort_by=sort_by, descending=sort_order == "desc")
-    return w.BatchExecutionList(data=[await render(core, project, r) for r in page.runs],
+    return w.BatchExecutionList(data=[await render(core, project, r, inline_items=False) for r in page.runs],
                                 pagination=w.PaginationMeta(total=page.total, offset=offset, limit=limit))
 
 
