@@ -1,0 +1,398 @@
+"""The local engine through the Meibel v2 API, in-process: item outcomes, retries and backoff,
+retry-failed, cancel, concurrency, filters, output upserts, item paging, and resuming after a restart.
+
+Every run uses the ``python`` agent with a function from :mod:`tests.support.callables`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conveyor.services.core import Core
+from tests.support.callables import calls_of, max_in_flight
+from tests.support.inprocess import running_app, test_settings
+
+AppClient = tuple[httpx.AsyncClient, Core]
+Json = dict[str, Any]
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+CALLABLES = "tests.support.callables"
+
+
+# helpers -----------------------------------------------------------------------------------------------
+
+def text_files(*names: str) -> dict[str, bytes]:
+    return {name: f"content of {name}\n".encode() for name in names}
+
+
+async def new_datasource(client: httpx.AsyncClient, files: dict[str, bytes],
+                         media_types: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """A datasource holding ``files``; returns its id and the element id of each file name."""
+    response = await client.post("/v2/datasources", json={"name": "inputs"})
+    assert response.status_code == 201, response.text
+    datasource_id = response.json()["id"]
+    await upload(client, datasource_id, files, media_types)
+    return datasource_id, {e["name"]: e["id"] for e in await list_elements(client, datasource_id)}
+
+
+async def upload(client: httpx.AsyncClient, datasource_id: str, files: dict[str, bytes],
+                 media_types: dict[str, str] | None = None) -> None:
+    parts = [("files", (name, data, (media_types or {}).get(name, "text/plain"))) for name, data in files.items()]
+    response = await client.post(f"/v2/datasources/{datasource_id}/content", files=parts)
+    assert response.status_code == 202, response.text
+
+
+async def list_elements(client: httpx.AsyncClient, datasource_id: str) -> list[Json]:
+    found: list[Json] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = (await client.get(f"/v2/datasources/{datasource_id}/data-elements", params=params)).json()
+        found += page["items"]
+        if not page["has_next"]:
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
+async def python_agent(client: httpx.AsyncClient, function: str, **options: Any) -> str:
+    body = {"display_name": f"test {function}", "instructions": "", "type": "python",
+            "additional_properties": {"callable": f"{CALLABLES}:{function}", **options}}
+    response = await client.post("/v2/agents", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def new_definition(client: httpx.AsyncClient, agent_id: str, datasource_id: str, *,
+                         concurrency: int = 4, retry_limit: int = 0, filters: Json | None = None) -> str:
+    body: Json = {"name": f"bd-{time.monotonic_ns()}", "agent_id": agent_id,
+                  "input_datasource_id": datasource_id, "concurrency": concurrency, "retry_limit": retry_limit}
+    if filters is not None:
+        body["filters"] = filters
+    response = await client.post("/v2/batch-definitions", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def execute(client: httpx.AsyncClient, definition_id: str) -> str:
+    response = await client.post(f"/v2/batch-definitions/id/{definition_id}/execute")
+    assert response.status_code == 201, response.text
+    return str(response.json()["execution_id"])
+
+
+async def get_run(client: httpx.AsyncClient, run_id: str) -> Json:
+    response = await client.get(f"/v2/batch-executions/id/{run_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def wait_until(client: httpx.AsyncClient, run_id: str, done: Any, within: float = 30) -> Json:
+    """Poll the run until ``done(run)``; the timeout only guards against a hang."""
+    deadline = time.monotonic() + within
+    while True:
+        run = await get_run(client, run_id)
+        if done(run):
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} still {run['status']}: {run}"
+        await asyncio.sleep(0.05)
+
+
+async def wait_terminal(client: httpx.AsyncClient, run_id: str) -> Json:
+    return await wait_until(client, run_id, lambda run: run["status"] in TERMINAL)
+
+
+async def run_once(client: httpx.AsyncClient, function: str, files: dict[str, bytes], *,
+                   concurrency: int = 4, retry_limit: int = 0, **options: Any) -> tuple[Json, dict[str, str]]:
+    """Upload ``files``, run ``function`` over them, wait for the end; (run, element ids by name)."""
+    datasource_id, ids = await new_datasource(client, files)
+    agent_id = await python_agent(client, function, **options)
+    definition_id = await new_definition(client, agent_id, datasource_id, concurrency=concurrency,
+                                         retry_limit=retry_limit)
+    return await wait_terminal(client, await execute(client, definition_id)), ids
+
+
+async def all_items(client: httpx.AsyncClient, run_id: str, *, status: str | None = None,
+                    limit: int = 100) -> list[Json]:
+    found: list[Json] = []
+    params: dict[str, Any] = {"limit": limit}
+    if status is not None:
+        params["status"] = status
+    while True:
+        response = await client.get(f"/v2/batch-executions/id/{run_id}/items", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= limit
+        found += page["items"]
+        if not page["has_next"]:
+            assert page["next_cursor"] is None
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
+async def items_by_name(client: httpx.AsyncClient, run_id: str) -> dict[str, Json]:
+    items = await all_items(client, run_id)
+    by_name = {item["filename"]: item for item in items}
+    assert len(by_name) == len(items), "an element appears twice in the run"
+    return by_name
+
+
+async def content(client: httpx.AsyncClient, datasource_id: str, element_id: str) -> bytes:
+    response = await client.get(f"/v2/datasources/{datasource_id}/data-elements/{element_id}/content")
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def starts(state_dir: Path) -> list[str]:
+    """Element ids whose :func:`~tests.support.callables.sleepy` call began, in order."""
+    log = state_dir / "events.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line.split()[1] for line in lines if line.startswith("start ")]
+
+
+def assert_counts_add_up(run: Json) -> None:
+    parts = run["succeeded"] + run["failed"] + run["cancelled"] + run["pending"] + run["running"]
+    assert parts == run["total_items"], run
+
+
+# outcomes ----------------------------------------------------------------------------------------------
+
+async def test_every_item_succeeds_with_readable_outputs(app_client: AppClient) -> None:
+    client, _ = app_client
+    files = text_files("a.txt", "b.txt", "c.txt", "d.txt", "e.txt")
+    run, ids = await run_once(client, "artifacts", files)
+
+    assert run["status"] == "COMPLETED"
+    assert (run["total_items"], run["succeeded"], run["failed"]) == (5, 5, 0)
+    items = await items_by_name(client, run["id"])
+    assert set(items) == set(files)
+    for name, item in items.items():
+        assert (item["status"], item["attempts"], item["error"]) == ("SUCCEEDED", 1, None)
+        assert item["input_data_element_id"] == ids[name]
+        outputs = {o["type"]: o for o in item["output_artifacts"]}
+        assert set(outputs) == {"text", "binary", "json"}
+        assert all(o["datasource_id"] == run["output_datasource_id"] for o in outputs.values())
+
+        def read(kind: str, output_map: dict[str, Json] = outputs) -> Any:
+            return content(client, run["output_datasource_id"], output_map[kind]["data_element_id"])
+
+        assert await read("text") == f"text of {name}".encode()
+        assert await read("binary") == b"\x00bytes of " + name.encode()
+        assert json.loads(await read("json")) == {"name": name, "size": len(files[name])}
+
+
+async def test_permanent_failure_fails_only_that_item_without_retrying(app_client: AppClient) -> None:
+    client, _ = app_client
+    files = text_files("bad-1.txt", "good-1.txt", "good-2.txt", "bad-2.txt", "good-3.txt", "good-4.txt")
+    run, _ = await run_once(client, "fail_matching", files, retry_limit=3, fail_pattern="^bad-")
+
+    assert run["status"] == "COMPLETED"
+    assert (run["total_items"], run["succeeded"], run["failed"]) == (6, 4, 2)
+    assert_counts_add_up(run)
+    for name, item in (await items_by_name(client, run["id"])).items():
+        if name.startswith("bad-"):
+            assert (item["status"], item["attempts"]) == ("FAILED", 1)
+            assert item["error"] == f"refusing {name} on purpose"
+            assert item["output_artifacts"] == []
+        else:
+            assert (item["status"], item["attempts"], item["error"]) == ("SUCCEEDED", 1, None)
+            assert len(item["output_artifacts"]) == 1
+
+
+async def test_retryable_failures_within_retry_limit_succeed(app_client: AppClient, tmp_path: Path) -> None:
+    client, _ = app_client
+    state = tmp_path / "state"
+    run, ids = await run_once(client, "flaky", text_files("fail0.txt", "fail1.txt", "fail2.txt"),
+                              retry_limit=2, state_dir=str(state))
+
+    assert (run["status"], run["succeeded"], run["failed"]) == ("COMPLETED", 3, 0)
+    for name, item in (await items_by_name(client, run["id"])).items():
+        failures = int(name[4])
+        assert item["status"] == "SUCCEEDED", item
+        assert item["attempts"] == failures + 1 == calls_of(state, ids[name])
+        assert item["error"] is None
+
+
+async def test_retryable_failures_beyond_retry_limit_fail(app_client: AppClient, tmp_path: Path) -> None:
+    client, _ = app_client
+    state = tmp_path / "state"
+    run, ids = await run_once(client, "flaky", text_files("fail5.txt", "ok.txt"), retry_limit=1,
+                              state_dir=str(state))
+
+    assert (run["status"], run["succeeded"], run["failed"]) == ("COMPLETED", 1, 1)
+    items = await items_by_name(client, run["id"])
+    failed = items["fail5.txt"]
+    assert (failed["status"], failed["attempts"]) == ("FAILED", 2)
+    assert calls_of(state, ids["fail5.txt"]) == 2, "retried past retry_limit"
+    assert "transient failure 2 of 5" in failed["error"]
+    assert (items["ok.txt"]["status"], items["ok.txt"]["attempts"]) == ("SUCCEEDED", 1)
+
+
+# retry-failed and output upserts -------------------------------------------------------------------------
+
+async def test_retry_failed_reruns_only_failed_items_in_the_same_run(app_client: AppClient,
+                                                                     tmp_path: Path) -> None:
+    client, _ = app_client
+    state = tmp_path / "state"
+    files = text_files("fail1-a.txt", "ok-b.txt", "fail1-c.txt", "ok-d.txt")
+    run, ids = await run_once(client, "flaky", files, retry_limit=0, state_dir=str(state))
+    assert (run["status"], run["succeeded"], run["failed"]) == ("COMPLETED", 2, 2)
+
+    response = await client.post(f"/v2/batch-executions/id/{run['id']}/retry-failed")
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == run["id"]
+    run = await wait_until(client, run["id"], lambda r: r["status"] in TERMINAL and r["failed"] == 0)
+
+    assert (run["status"], run["succeeded"], run["failed"], run["total_items"]) == ("COMPLETED", 4, 0, 4)
+    for name, item in (await items_by_name(client, run["id"])).items():
+        assert item["status"] == "SUCCEEDED"
+        expected = 2 if name.startswith("fail1") else 1
+        assert item["attempts"] == expected == calls_of(state, ids[name]), name
+    executions = (await client.get("/v2/batch-executions",
+                                   params={"input_datasource_id": run["input_datasource_id"]})).json()
+    assert executions["pagination"]["total"] == 1, "retry-failed started a new run"
+
+
+async def test_rerun_of_an_item_overwrites_its_outputs(app_client: AppClient, tmp_path: Path) -> None:
+    client, _ = app_client
+    files = text_files("x.txt", "y.txt", "z.txt")
+    run, ids = await run_once(client, "partial_then_ok", files, retry_limit=0, state_dir=str(tmp_path / "s"))
+    assert (run["status"], run["failed"]) == ("COMPLETED", 3)
+    output_id = run["output_datasource_id"]
+    first = {e["name"]: e["id"] for e in await list_elements(client, output_id)}
+    assert set(first) == {f"{n}.summary.txt" for n in files}, "precondition: first attempt left one output"
+
+    await client.post(f"/v2/batch-executions/id/{run['id']}/retry-failed")
+    run = await wait_until(client, run["id"], lambda r: r["status"] in TERMINAL and r["failed"] == 0)
+
+    assert (run["status"], run["succeeded"]) == ("COMPLETED", 3)
+    outputs = await list_elements(client, output_id)
+    names = [e["name"] for e in outputs]
+    assert sorted(names) == sorted([f"{n}.summary.txt" for n in files] + [f"{n}.extra.txt" for n in files])
+    for element in outputs:
+        assert element["metadata"]["source_element_id"] == ids[element["name"].split(".txt.")[0] + ".txt"]
+        if element["name"].endswith(".summary.txt"):
+            assert element["id"] == first[element["name"]], "the re-run wrote a new element"
+            expected = f"call 2 of {element['name'].removesuffix('.summary.txt')}".encode()
+            assert await content(client, output_id, element["id"]) == expected
+
+
+# cancel and concurrency ---------------------------------------------------------------------------------
+
+async def test_cancel_ends_a_run_of_slow_items_within_two_seconds(app_client: AppClient, tmp_path: Path) -> None:
+    client, _ = app_client
+    state = tmp_path / "state"
+    datasource_id, _ = await new_datasource(client, text_files(*(f"slow-{i}.txt" for i in range(5))))
+    agent_id = await python_agent(client, "sleepy", sleep=5, state_dir=str(state))
+    run_id = await execute(client, await new_definition(client, agent_id, datasource_id, concurrency=2))
+    await wait_until(client, run_id, lambda r: r["running"] == 2 and len(starts(state)) == 2, within=10)
+
+    started = time.monotonic()
+    response = await client.post(f"/v2/batch-executions/id/{run_id}/cancel")
+    assert response.status_code == 200, response.text
+    run = await wait_terminal(client, run_id)
+    assert time.monotonic() - started < 2.0
+    assert run["status"] == "CANCELLED"
+
+    await asyncio.sleep(1.2)  # longer than the engine's idle poll: nothing may start or resume
+    run = await get_run(client, run_id)
+    assert (run["status"], run["cancelled"], run["pending"], run["running"]) == ("CANCELLED", 5, 0, 0)
+    statuses = [item["status"] for item in await all_items(client, run_id)]
+    assert statuses == ["CANCELLED"] * 5
+    assert len(starts(state)) == 2, "a pending item started after the cancel"
+    assert max_in_flight(state) == 2
+
+
+async def test_concurrency_limit_is_never_exceeded(app_client: AppClient, tmp_path: Path) -> None:
+    client, _ = app_client
+    state = tmp_path / "state"
+    files = text_files(*(f"item-{i}.txt" for i in range(9)))
+    run, ids = await run_once(client, "sleepy", files, concurrency=3, sleep=0.3, state_dir=str(state))
+
+    assert (run["status"], run["succeeded"]) == ("COMPLETED", 9)
+    assert max_in_flight(state) == 3
+    assert all(calls_of(state, element_id) == 1 for element_id in ids.values())
+
+
+# filters ------------------------------------------------------------------------------------------------
+
+async def test_filters_freeze_the_matching_element_set(app_client: AppClient, tmp_path: Path) -> None:
+    client, _ = app_client
+    media = {"keep-a.txt": "text/plain", "keep-b.csv": "text/csv", "drop-c.txt": "text/plain",
+             "drop-d.csv": "text/csv", "keep-e.md": "text/markdown"}
+    datasource_id, ids = await new_datasource(client, text_files(*media), media)
+    agent_id = await python_agent(client, "sleepy", sleep=0.2)
+    cases = [({"regex": "^keep-"}, {"keep-a.txt", "keep-b.csv", "keep-e.md"}),
+             ({"media_types": ["text/csv"]}, {"keep-b.csv", "drop-d.csv"}),
+             ({"element_ids": [ids["drop-c.txt"], ids["keep-e.md"]]}, {"drop-c.txt", "keep-e.md"}),
+             ({"regex": "\\.csv$", "media_types": ["text/*"]}, {"keep-b.csv", "drop-d.csv"})]
+    runs = [await execute(client, await new_definition(client, agent_id, datasource_id, concurrency=1,
+                                                       filters=filters)) for filters, _ in cases]
+    # elements that match every filter but arrive after the runs started are not part of them
+    await upload(client, datasource_id, text_files("keep-late.csv", "keep-late2.csv"),
+                 dict.fromkeys(("keep-late.csv", "keep-late2.csv"), "text/csv"))
+    assert (await get_run(client, runs[0]))["status"] not in TERMINAL, "the upload came too late to matter"
+
+    for run_id, (filters, expected) in zip(runs, cases, strict=True):
+        run = await wait_terminal(client, run_id)
+        assert (run["status"], run["total_items"], run["succeeded"]) == ("COMPLETED", len(expected),
+                                                                         len(expected)), filters
+        assert set(await items_by_name(client, run_id)) == expected, filters
+
+
+# item paging ----------------------------------------------------------------------------------------------
+
+async def test_item_list_pages_through_everything_once(app_client: AppClient) -> None:
+    client, _ = app_client
+    names = [f"bad-{i:02}.txt" if i % 5 == 0 else f"doc-{i:02}.txt" for i in range(25)]
+    files = text_files(*names)
+    run, ids = await run_once(client, "fail_matching", files, concurrency=8, fail_pattern="^bad-")
+    assert (run["status"], run["succeeded"], run["failed"]) == ("COMPLETED", 20, 5)
+
+    items = await all_items(client, run["id"], limit=7)
+    assert sorted(i["filename"] for i in items) == sorted(names)
+    assert len({i["input_data_element_id"] for i in items}) == 25
+    failed = await all_items(client, run["id"], status="FAILED", limit=2)
+    assert sorted(i["filename"] for i in failed) == sorted(n for n in names if n.startswith("bad-"))
+    succeeded = await all_items(client, run["id"], status="SUCCEEDED", limit=6)
+    assert sorted(i["filename"] for i in succeeded) == sorted(n for n in names if n.startswith("doc-"))
+    assert await all_items(client, run["id"], status="PENDING") == []
+    for item in succeeded:  # the function saw each element's own bytes
+        output = item["output_artifacts"][0]
+        seen = json.loads(await content(client, output["datasource_id"], output["data_element_id"]))
+        name = item["filename"]
+        assert seen["element_id"] == ids[name] == item["input_data_element_id"]
+        assert seen["sha256"] == hashlib.sha256(files[name]).hexdigest()
+
+
+# durability ---------------------------------------------------------------------------------------------
+
+@pytest.mark.timeout(60)
+async def test_run_resumes_after_restart_without_duplicates(tmp_path: Path) -> None:
+    settings = test_settings(tmp_path / "home", lease_seconds=2)
+    state = tmp_path / "state"
+    files = text_files(*(f"doc-{i}.txt" for i in range(8)))
+    async with running_app(settings) as (client, _):
+        datasource_id, ids = await new_datasource(client, files)
+        agent_id = await python_agent(client, "sleepy", sleep=0.4, state_dir=str(state))
+        run_id = await execute(client, await new_definition(client, agent_id, datasource_id, concurrency=2))
+        before = await wait_until(client, run_id, lambda r: r["succeeded"] >= 2 and r["running"] >= 1)
+    assert before["succeeded"] < 8, "the run finished before the restart"
+
+    async with running_app(settings) as (client, _):
+        run = await wait_terminal(client, run_id)
+        assert (run["status"], run["total_items"], run["succeeded"], run["failed"]) == ("COMPLETED", 8, 8, 0)
+        items = await items_by_name(client, run_id)
+        assert set(items) == set(files)
+        assert all(item["status"] == "SUCCEEDED" for item in items.values())
+        outputs = await list_elements(client, run["output_datasource_id"])
+        assert sorted(e["metadata"]["source_element_id"] for e in outputs) == sorted(ids.values())
+        assert {e["id"] for e in outputs} == {i["output_artifacts"][0]["data_element_id"]
+                                              for i in items.values()}
+        executions = (await client.get("/v2/batch-executions",
+                                       params={"input_datasource_id": datasource_id})).json()
+        assert executions["pagination"]["total"] == 1
