@@ -257,28 +257,40 @@ async def test_retry_failed_reruns_only_failed_items_in_the_same_run(app_client:
     assert executions["pagination"]["total"] == 1, "retry-failed started a new run"
 
 
-async def test_rerun_of_an_item_overwrites_its_outputs(app_client: AppClient, tmp_path: Path) -> None:
+async def test_a_failed_item_leaves_no_outputs_and_a_retry_writes_a_full_set(app_client: AppClient,
+                                                                               tmp_path: Path) -> None:
     client, _ = app_client
     files = text_files("x.txt", "y.txt", "z.txt")
     run, ids = await run_once(client, "partial_then_ok", files, retry_limit=0, state_dir=str(tmp_path / "s"))
     assert (run["status"], run["failed"]) == ("COMPLETED", 3)
     output_id = run["output_datasource_id"]
-    first = {e["name"]: e["id"] for e in await list_elements(client, output_id)}
-    assert set(first) == {f"{n}.summary.txt" for n in files}, "precondition: first attempt left one output"
+    assert await list_elements(client, output_id) == [], "the half-written first attempt was discarded"
 
     await client.post(f"/v2/batch-executions/id/{run['id']}/retry-failed")
     run = await wait_until(client, run["id"], lambda r: r["status"] in TERMINAL and r["failed"] == 0)
-
     assert (run["status"], run["succeeded"]) == ("COMPLETED", 3)
     outputs = await list_elements(client, output_id)
-    names = [e["name"] for e in outputs]
-    assert sorted(names) == sorted([f"{n}.summary.txt" for n in files] + [f"{n}.extra.txt" for n in files])
+    assert sorted(e["name"] for e in outputs) == sorted(
+        [f"{n}.summary.txt" for n in files] + [f"{n}.extra.txt" for n in files])
     for element in outputs:
         assert element["metadata"]["source_element_id"] == ids[element["name"].split(".txt.")[0] + ".txt"]
+
+
+async def test_a_retried_attempt_overwrites_what_the_failed_one_wrote(app_client: AppClient,
+                                                                     tmp_path: Path) -> None:
+    """Attempt 1 writes ``summary`` then fails (retryable); attempt 2 writes both: one element each."""
+    client, _ = app_client
+    files = text_files("x.txt", "y.txt")
+    run, _ids = await run_once(client, "partial_then_ok", files, retry_limit=1, state_dir=str(tmp_path / "s"))
+    assert (run["status"], run["succeeded"]) == ("COMPLETED", 2)
+    assert {i["attempts"] for i in run["items"]} == {2}
+    outputs = await list_elements(client, run["output_datasource_id"])
+    names = [e["name"] for e in outputs]
+    assert len(names) == len(set(names)) == 4
+    for element in outputs:
         if element["name"].endswith(".summary.txt"):
-            assert element["id"] == first[element["name"]], "the re-run wrote a new element"
             expected = f"call 2 of {element['name'].removesuffix('.summary.txt')}".encode()
-            assert await content(client, output_id, element["id"]) == expected
+            assert await content(client, run["output_datasource_id"], element["id"]) == expected
 
 
 # cancel and concurrency ---------------------------------------------------------------------------------

@@ -97,7 +97,9 @@ async def _main(job: Job, settings: Settings) -> int:
             run = await _watch(core, project, run)
         except asyncio.CancelledError:
             await core.engine.cancel(run.id)
-            console.print("[yellow]cancelled[/yellow]: run the same command again to resume")
+            await _write_outputs(core, project, run, job.out)
+            console.print("[yellow]cancelled[/yellow]: outputs of the finished files are written; "
+                          "run the same command again to resume")
             return 130
         await _write_outputs(core, project, run, job.out)
         return await _summary(core, project, run, job.out)

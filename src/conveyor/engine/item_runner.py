@@ -19,6 +19,8 @@ from conveyor.store.models import Item, Recipe, Run
 from conveyor.store.runs import ItemsRepo
 from conveyor.store.types import utcnow
 
+MAX_ERROR_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class RunContext:
@@ -54,7 +56,7 @@ class ItemRunner:
         try:
             outputs = await asyncio.wait_for(self._execute(ctx, item), timeout=ctx.timeout)
         except PermanentError as e:
-            await self._items.finish(item.id, self.owner, ItemStatus.FAILED, error=e.message)
+            await self._fail(ctx, item, e.message)
         except TimeoutError:
             await self._retry_or_fail(ctx, item, f"timed out after {ctx.timeout:g} s", None)
         except RetryableError as e:
@@ -77,11 +79,19 @@ class ItemRunner:
         artifacts = await processor.run(item_input, ctx.options)
         return await self._outputs.write(ctx.run, item, artifacts)
 
+    async def _fail(self, ctx: RunContext, item: Item, reason: str) -> None:
+        await self._outputs.discard(ctx.run, item)
+        await self._items.finish(item.id, self.owner, ItemStatus.FAILED, error=_clip(reason))
+
     async def _retry_or_fail(self, ctx: RunContext, item: Item, reason: str, retry_after: float | None) -> None:
         if item.attempts > ctx.recipe.retry_limit:
-            await self._items.finish(item.id, self.owner, ItemStatus.FAILED,
-                                     error=f"{reason} (gave up after {item.attempts} attempts)")
+            await self._fail(ctx, item, f"{_clip(reason)} (gave up after {item.attempts} attempts)")
             return
         delay = retry_delay(item.attempts, retry_after)
-        await self._items.requeue(item.id, self.owner, error=reason,
+        await self._items.requeue(item.id, self.owner, error=_clip(reason),
                                   not_before=utcnow() + timedelta(seconds=delay))
+
+
+def _clip(reason: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """Errors are for people: keep the first line's worth, not a driver's whole statement dump."""
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"

@@ -23,8 +23,17 @@ class OutputWriter:
         self._elements = elements
 
     async def write(self, run: Run, item: Item, artifacts: list[Artifact]) -> list[dict[str, Any]]:
+        """Write this attempt's artifacts and drop any an earlier attempt wrote that this one did not."""
         assert run.output_container_id is not None
-        return [await self._write_one(run, run.output_container_id, item, a) for a in artifacts]
+        outputs = [await self._write_one(run, run.output_container_id, item, a) for a in artifacts]
+        await self._elements.delete_outputs(run.output_container_id, run.id, item.element_id,
+                                            keep=[a.name for a in artifacts])
+        return outputs
+
+    async def discard(self, run: Run, item: Item) -> None:
+        """A failed item leaves no outputs behind."""
+        if run.output_container_id is not None:
+            await self._elements.delete_outputs(run.output_container_id, run.id, item.element_id)
 
     async def _write_one(self, run: Run, container_id: str, item: Item, artifact: Artifact) -> dict[str, Any]:
         blob = await self._store(artifact)

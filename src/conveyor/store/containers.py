@@ -129,6 +129,15 @@ class ElementsRepo:
             found.updated_at = utcnow()
             return found
 
+    async def delete_outputs(self, container_id: str, run_id: str, source_element_id: str,
+                             keep: Sequence[str] = ()) -> int:
+        """Remove a run's outputs for one input element, except the artifacts named in ``keep``."""
+        async with self._db.write() as s:
+            result = await s.execute(delete(Element).where(
+                Element.container_id == container_id, Element.source_run_id == run_id,
+                Element.source_element_id == source_element_id, Element.artifact_name.not_in(keep)))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def outputs_of(self, source_element_ids: Sequence[str]) -> list[Element]:
         async with self._db.read() as s:
             stmt = select(Element).where(Element.source_element_id.in_(source_element_ids)).order_by(Element.id)
