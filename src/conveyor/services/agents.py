@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from conveyor.domain.ids import Kind, new_id
@@ -15,11 +16,11 @@ from conveyor.store.versioned import Page, VersionedRepo
 AGENT_TYPES = ("llm", "parse", "extract", "python")
 
 
-def validate_agent_spec(spec: dict[str, Any]) -> dict[str, Any]:
+def validate_agent_spec(spec: dict[str, Any], known_types: Sequence[str] = AGENT_TYPES) -> dict[str, Any]:
     """Check what the engine will rely on: a known type, and a callable for python agents."""
     agent_type = spec.get("type") or DEFAULT_AGENT_TYPE
-    if agent_type not in AGENT_TYPES:
-        raise InvalidInputError(f"unknown agent type {agent_type!r}; expected one of {', '.join(AGENT_TYPES)}",
+    if agent_type not in known_types:
+        raise InvalidInputError(f"unknown agent type {agent_type!r}; expected one of {', '.join(known_types)}",
                                 loc=("body", "type"))
     extra = spec.get("additional_properties") or {}
     if agent_type == "python":
@@ -33,11 +34,12 @@ def validate_agent_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class AgentsService:
-    def __init__(self, agents: VersionedRepo[Agent]) -> None:
+    def __init__(self, agents: VersionedRepo[Agent], extra_types: Sequence[str] = ()) -> None:
         self._agents = agents
+        self._types = (*AGENT_TYPES, *(t for t in extra_types if t not in AGENT_TYPES))
 
     async def create(self, project_id: str, spec: dict[str, Any]) -> Agent:
-        spec = validate_agent_spec(spec)
+        spec = validate_agent_spec(spec, self._types)
         lineage = new_id(Kind.AGENT)
         return await self._agents.add(Agent(
             id=lineage, project_id=project_id, lineage_id=lineage, name=kebab_case(spec["display_name"]),
@@ -66,7 +68,7 @@ class AgentsService:
     async def update(self, project_id: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Fork a new version from ``agent_id`` with ``changes`` applied."""
         base = await self.get(project_id, agent_id)
-        spec = validate_agent_spec({**base.spec, **changes})
+        spec = validate_agent_spec({**base.spec, **changes}, self._types)
         return await self._agents.fork(Agent(
             id=new_id(Kind.AGENT), project_id=project_id, lineage_id=base.lineage_id, name=base.name,
             version=0, parent_version=base.version, spec=spec, published_at=None, commit_message=None,

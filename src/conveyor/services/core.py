@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from conveyor.domain.ids import Kind, new_id
 from conveyor.engine.item_runner import ItemRunner
 from conveyor.engine.local import LocalEngine
 from conveyor.engine.outputs import OutputWriter
+from conveyor.processors.base import Processor
 from conveyor.processors.parse.processor import ParseProcessor
 from conveyor.processors.python import PythonProcessor
 from conveyor.processors.registry import ProcessorRegistry
@@ -59,7 +61,8 @@ class Core:
         await self.db.close()
 
 
-def build_core(settings: Settings) -> Core:
+def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -> Core:
+    """Everything, built once from ``settings``; ``extra_processors`` add or replace agent types."""
     settings.ensure_dirs()
     db = Database(settings.resolved_database_url)
     blobs = LocalBlobStore(settings.resolved_blob_dir)
@@ -67,10 +70,10 @@ def build_core(settings: Settings) -> Core:
     transfers, runs_repo, items = TransfersRepo(db), RunsRepo(db), ItemsRepo(db)
     recipes_repo = VersionedRepo(db, Recipe)
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
-    agents = AgentsService(VersionedRepo(db, Agent))
-    recipes = RecipesService(recipes_repo, agents, containers)
     pool = ProcessPoolExecutor(settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
-    registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()])])
+    registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()]), *extra_processors])
+    agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
+    recipes = RecipesService(recipes_repo, agents, containers)
     runner = ItemRunner(items=items, elements=elements, blobs=blobs, outputs=OutputWriter(blobs, elements),
                         processors=registry, owner=f"{socket.gethostname()}:{os.getpid()}:{new_id(Kind.ITEM)}")
     engine = LocalEngine(runs=runs_repo, items=items, recipes=recipes_repo, runner=runner, settings=settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +32,9 @@ class Database:
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        # SQLite has one writer: queue this process's writers here instead of in SQLite's busy handler,
+        # which sleeps in coarse steps
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -40,8 +44,16 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error."""
-        async with self._writer() as session, session.begin():
+        async with self._write_turn(), self._writer() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     async def migrate(self) -> None:
         """Apply Alembic migrations up to head."""
