@@ -17,7 +17,7 @@ from conveyor.store.containers import ContainersRepo, ElementsRepo
 from conveyor.store.database import Database
 from conveyor.store.models import Agent, Container, Element, Project, Recipe, Run
 from conveyor.store.projects import ProjectsRepo
-from conveyor.store.runs import ItemsRepo, RunsRepo
+from conveyor.store.runs import ItemResult, ItemsRepo, OutputRow, RunsRepo
 from conveyor.store.types import utcnow
 from conveyor.store.versioned import VersionedRepo
 from tests.support.inprocess import running_app, test_settings
@@ -103,39 +103,77 @@ async def test_element_ids_filter(db: Database) -> None:
 async def test_claim_lease_fencing_and_recovery(db: Database) -> None:
     project, container, _ = await seed(db)
     run = await new_run(db, project, container, ElementFilter())
-    items = ItemsRepo(db)
+    items, runs = ItemsRepo(db), RunsRepo(db)
     soon = utcnow() + timedelta(seconds=60)
-    first = await items.claim(run.id, 2, "owner-a", soon)
+    first = [c.item for c in await items.claim(run.id, 2, "owner-a", soon)]
     assert len(first) == 2 and all(i.attempts == 1 and i.status == "RUNNING" for i in first)
     second = await items.claim(run.id, 10, "owner-b", soon)
-    assert len(second) == 3 and not {i.id for i in first} & {i.id for i in second}
+    assert len(second) == 3 and not {i.id for i in first} & {c.item.id for c in second}
+    assert all(c.element is not None and c.element.id == c.item.element_id for c in second)
     assert await items.claim(run.id, 10, "owner-c", soon) == []
 
-    assert not await items.finish(first[0].id, "owner-b", ItemStatus.SUCCEEDED), "a stale owner writes nothing"
-    assert await items.finish(first[0].id, "owner-a", ItemStatus.SUCCEEDED, outputs=[{"x": 1}])
+    def result(item_id: int, owner: str, status: ItemStatus, **fields: object) -> ItemResult:
+        return ItemResult(item_id=item_id, run_id=run.id, owner=owner, status=status, project_id=project.id,
+                          element_id=next(i.element_id for i in first if i.id == item_id),
+                          output_container_id=container.id, **fields)  # type: ignore[arg-type]
+
+    assert await items.apply([result(first[0].id, "owner-b", ItemStatus.SUCCEEDED)]) == 0, "stale owner"
     later = utcnow() + timedelta(hours=1)
-    assert await items.requeue(first[1].id, "owner-a", error="429", not_before=later)
+    assert await items.apply([result(first[0].id, "owner-a", ItemStatus.SUCCEEDED),
+                              result(first[1].id, "owner-a", ItemStatus.PENDING, error="429",
+                                     not_before=later)]) == 2
     assert await items.claim(run.id, 10, "owner-c", soon) == [], "a backed-off item is not due yet"
     due = await items.next_due(run.id)
     assert due is not None and abs((due - later).total_seconds()) < 1
 
-    assert await items.heartbeat("owner-b", [i.id for i in second], utcnow() - timedelta(seconds=1)) is None
-    assert await items.recover_expired() == 3
-    reclaimed = await items.claim(run.id, 10, "owner-d", soon)
+    await items.heartbeat("owner-b", [c.item.id for c in second], utcnow() - timedelta(seconds=1))
+    assert await items.recover_expired(max_lease_losses=3) == 3
+    reclaimed = [c.item for c in await items.claim(run.id, 10, "owner-d", soon)]
     assert len(reclaimed) == 3 and all(i.attempts == 1 for i in reclaimed), "recovery gives the attempt back"
     assert await items.release("owner-d", [reclaimed[0].id]) == 1
-    counts = await RunsRepo(db).counts(run.id)
-    assert counts == {ItemStatus.PENDING: 2, ItemStatus.RUNNING: 2, ItemStatus.SUCCEEDED: 1,
-                      ItemStatus.FAILED: 0, ItemStatus.CANCELLED: 0}
+    expected = {ItemStatus.PENDING: 2, ItemStatus.RUNNING: 2, ItemStatus.SUCCEEDED: 1,
+                ItemStatus.FAILED: 0, ItemStatus.CANCELLED: 0}
+    assert await runs.counts(run.id) == await runs.recount(run.id) == expected
 
 
-async def test_run_status_moves_only_from_allowed_states(db: Database) -> None:
+async def test_an_item_that_keeps_killing_its_worker_fails(db: Database) -> None:
+    project, container, _ = await seed(db)
+    run = await new_run(db, project, container, ElementFilter(regex="^a"))
+    items, runs = ItemsRepo(db), RunsRepo(db)
+    for loss in range(1, 4):
+        [claimed] = await items.claim(run.id, 1, f"worker-{loss}", utcnow() - timedelta(seconds=1))
+        assert await items.recover_expired(max_lease_losses=3) == 1
+    [item] = (await items.page(run.id, status=None, cursor=None, limit=10)).items
+    assert item.status == "FAILED" and "stopped 3 times" in (item.error or "")
+    assert await runs.counts(run.id) == await runs.recount(run.id)
+
+
+async def test_outputs_and_status_are_written_together(db: Database) -> None:
+    project, container, elements = await seed(db)
+    run = await new_run(db, project, container, ElementFilter(regex=r"^a\.pdf$"))
+    items = ItemsRepo(db)
+    [claimed] = await items.claim(run.id, 1, "w", utcnow() + timedelta(seconds=60))
+    rows = (OutputRow("markdown", "markdown", "a.pdf.md", "text/markdown", 3, "9" * 64),
+            OutputRow("text", "text", "a.pdf.txt", "text/plain", 3, "8" * 64))
+    done = ItemResult(item_id=claimed.item.id, run_id=run.id, owner="w", status=ItemStatus.SUCCEEDED,
+                      project_id=project.id, element_id=elements[0].id, output_container_id=container.id,
+                      outputs=rows)
+    assert await items.apply([done]) == 1
+    [item] = (await items.page(run.id, status=None, cursor=None, limit=10)).items
+    assert [o["filename"] for o in item.outputs or []] == ["a.pdf.md", "a.pdf.txt"]
+    stored = await ElementsRepo(db).outputs_of([elements[0].id])
+    assert sorted(e.name for e in stored) == ["a.pdf.md", "a.pdf.txt"]
+    assert {o["data_element_id"] for o in item.outputs or []} == {e.id for e in stored}
+
+
+async def test_run_status_moves_only_along_domain_transitions(db: Database) -> None:
     project, container, _ = await seed(db)
     run = await new_run(db, project, container, ElementFilter())
     runs = RunsRepo(db)
-    assert await runs.set_status(run.id, RunStatus.RUNNING, [RunStatus.PENDING])
-    assert not await runs.set_status(run.id, RunStatus.RUNNING, [RunStatus.PENDING])
-    assert await runs.set_status(run.id, RunStatus.COMPLETED, [RunStatus.RUNNING], end_time=utcnow())
+    assert await runs.set_status(run.id, RunStatus.RUNNING)
+    assert not await runs.set_status(run.id, RunStatus.PENDING), "never back to PENDING"
+    assert await runs.set_status(run.id, RunStatus.COMPLETED, end_time=utcnow())
+    assert not await runs.set_status(run.id, RunStatus.CANCELLED), "a completed run cannot be cancelled"
     stored = await runs.get(project.id, run.id)
     assert stored is not None and stored.status == "COMPLETED" and stored.end_time is not None
     assert await runs.get("prj_other", run.id) is None, "another project's run is invisible"

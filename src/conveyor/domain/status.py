@@ -63,3 +63,8 @@ def can_move_run(old: RunStatus, new: RunStatus) -> bool:
 
 def can_move_item(old: ItemStatus, new: ItemStatus) -> bool:
     return new in ITEM_TRANSITIONS[old]
+
+
+def allowed_sources(new: RunStatus) -> frozenset[RunStatus]:
+    """The run statuses from which ``new`` may be reached."""
+    return frozenset(old for old, targets in RUN_TRANSITIONS.items() if new in targets)

@@ -1,22 +1,24 @@
-"""Runs one claimed item to its outcome: processor call, output writing, error classification."""
+"""Runs one claimed item to an outcome: processor call, artifact storage, error classification.
+
+It writes no status itself: it returns an :class:`ItemResult` that the engine records in batches.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from conveyor.blobs import BlobStore
 from conveyor.domain.status import ItemStatus
 from conveyor.engine.backoff import retry_delay
-from conveyor.engine.outputs import OutputWriter
-from conveyor.errors import NotFoundError, PermanentError, RetryableError
+from conveyor.engine.outputs import ArtifactStore
+from conveyor.errors import PermanentError, RetryableError
 from conveyor.processors.base import ItemInput
 from conveyor.processors.registry import ProcessorRegistry
-from conveyor.store.containers import ElementsRepo
-from conveyor.store.models import Item, Recipe, Run
-from conveyor.store.runs import ItemsRepo
+from conveyor.store.models import Recipe, Run
+from conveyor.store.runs import Claimed, ItemResult, OutputRow
 from conveyor.store.types import utcnow
 
 MAX_ERROR_CHARS = 1000
@@ -38,60 +40,54 @@ class RunContext:
 
 
 class ItemRunner:
-    def __init__(self, *, items: ItemsRepo, elements: ElementsRepo, blobs: BlobStore,
-                 outputs: OutputWriter, processors: ProcessorRegistry, owner: str) -> None:
-        self._items = items
-        self._elements = elements
+    def __init__(self, *, blobs: BlobStore, processors: ProcessorRegistry, owner: str) -> None:
         self._blobs = blobs
-        self._outputs = outputs
+        self._artifacts = ArtifactStore(blobs)
         self._processors = processors
         self.owner = owner
 
-    async def run(self, ctx: RunContext, item: Item) -> None:
-        """Execute ``item`` and record SUCCEEDED, FAILED or a retry.
-
-        Cancellation is not recorded here: the engine decides whether a cancelled task means a cancelled
-        run (items → CANCELLED) or a shutdown (leases released, items → PENDING).
-        """
+    async def run(self, ctx: RunContext, claimed: Claimed) -> ItemResult:
+        """The item's outcome: SUCCEEDED with outputs, FAILED with a reason, or PENDING for a retry."""
+        item, run = claimed.item, ctx.run
+        base = ItemResult(item_id=item.id, run_id=run.id, owner=self.owner, status=ItemStatus.SUCCEEDED,
+                          project_id=run.project_id, element_id=item.element_id,
+                          output_container_id=run.output_container_id)
         try:
-            outputs = await asyncio.wait_for(self._execute(ctx, item), timeout=ctx.timeout)
+            outputs = await asyncio.wait_for(self._execute(ctx, claimed), timeout=ctx.timeout)
         except PermanentError as e:
-            await self._fail(ctx, item, e.message)
+            return replace(base, status=ItemStatus.FAILED, error=_clip(e.message))
         except TimeoutError:
-            await self._retry_or_fail(ctx, item, f"timed out after {ctx.timeout:g} s", None)
+            return self._retry_or_fail(ctx, claimed, base, f"timed out after {ctx.timeout:g} s", None)
         except RetryableError as e:
-            await self._retry_or_fail(ctx, item, e.message, e.retry_after)
+            return self._retry_or_fail(ctx, claimed, base, e.message, e.retry_after)
         except Exception as e:  # unknown errors count as retryable
-            await self._retry_or_fail(ctx, item, f"{type(e).__name__}: {e}", None)
-        else:
-            await self._items.finish(item.id, self.owner, ItemStatus.SUCCEEDED, outputs=outputs)
+            return self._retry_or_fail(ctx, claimed, base, f"{type(e).__name__}: {e}", None)
+        return replace(base, outputs=outputs)
 
-    async def _execute(self, ctx: RunContext, item: Item) -> list[dict[str, Any]]:
-        element = await self._elements.get(ctx.run.input_container_id, item.element_id)
+    async def _execute(self, ctx: RunContext, claimed: Claimed) -> tuple[OutputRow, ...]:
+        element = claimed.element
         if element is None:
             raise PermanentError("the input element was deleted before it could run")
         path = self._blobs.local_path(element.sha256)
-        if not path.exists():
-            raise PermanentError(str(NotFoundError(f"content of {element.name!r} is missing from storage")))
         processor = self._processors.get(ctx.agent_type)
         item_input = ItemInput(element_id=element.id, name=element.name, media_type=element.media_type,
                                size=element.size, path=path, metadata=element.meta or {})
         artifacts = await processor.run(item_input, ctx.options)
-        return await self._outputs.write(ctx.run, item, artifacts)
+        if artifacts and ctx.run.output_container_id is None:
+            raise PermanentError("the run has no output datasource for this item's artifacts")
+        return await self._artifacts.store(element.name, element.id, ctx.run.id, artifacts)
 
-    async def _fail(self, ctx: RunContext, item: Item, reason: str) -> None:
-        await self._outputs.discard(ctx.run, item)
-        await self._items.finish(item.id, self.owner, ItemStatus.FAILED, error=_clip(reason))
-
-    async def _retry_or_fail(self, ctx: RunContext, item: Item, reason: str, retry_after: float | None) -> None:
-        if item.attempts > ctx.recipe.retry_limit:
-            await self._fail(ctx, item, f"{_clip(reason)} (gave up after {item.attempts} attempts)")
-            return
-        delay = retry_delay(item.attempts, retry_after)
-        await self._items.requeue(item.id, self.owner, error=_clip(reason),
-                                  not_before=utcnow() + timedelta(seconds=delay))
+    def _retry_or_fail(self, ctx: RunContext, claimed: Claimed, base: ItemResult, reason: str,
+                       retry_after: float | None) -> ItemResult:
+        attempts = claimed.item.attempts
+        if attempts > ctx.recipe.retry_limit:
+            return replace(base, status=ItemStatus.FAILED,
+                           error=f"{_clip(reason)} (gave up after {attempts} attempts)")
+        delay = retry_delay(attempts, retry_after)
+        return replace(base, status=ItemStatus.PENDING, error=_clip(reason),
+                       not_before=utcnow() + timedelta(seconds=delay))
 
 
 def _clip(reason: str, limit: int = MAX_ERROR_CHARS) -> str:
-    """Errors are for people: keep the first line's worth, not a driver's whole statement dump."""
+    """Errors are for people: keep a readable length, not a driver's whole statement dump."""
     return reason if len(reason) <= limit else reason[: limit - 1] + "…"

@@ -1,8 +1,10 @@
 """The local engine: asyncio in the server process, durable through the database.
 
 A supervisor keeps one :class:`RunWorker` per active run, heartbeats the leases of in-flight items and
-returns expired leases to PENDING. Each worker claims due items up to its run's ``concurrency`` and the
-server-wide capacity, runs them, and closes the run when every item is terminal.
+returns expired leases to PENDING. Each worker claims due items in batches up to its run's
+``concurrency`` and its fair share of the server-wide capacity, runs them, hands their results to the
+:class:`ResultWriter` (which records them in batched transactions), and closes the run when every item
+is terminal. Memory is O(items in flight), whatever the size of the run.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from conveyor.domain.status import ItemStatus, RunStatus
 from conveyor.engine.capacity import Capacity
 from conveyor.engine.item_runner import ItemRunner, RunContext
 from conveyor.engine.options import item_timeout, processor_options
+from conveyor.engine.results import ResultWriter
 from conveyor.settings import Settings
-from conveyor.store.models import Item, Recipe
-from conveyor.store.runs import ACTIVE_RUN_STATUSES, ItemsRepo, RunsRepo
+from conveyor.store.models import Recipe
+from conveyor.store.runs import ItemResult, ItemsRepo, RunsRepo
 from conveyor.store.types import utcnow
 from conveyor.store.versioned import VersionedRepo
 
 log = logging.getLogger("conveyor.engine")
 IDLE_POLL_SECONDS = 1.0
+MAX_LEASE_LOSSES = 3
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Shared:
     items: ItemsRepo
     runner: ItemRunner
     capacity: Capacity
+    results: ResultWriter
     settings: Settings
 
 
@@ -45,23 +50,25 @@ class LocalEngine:
         self._runs = runs
         self._items = items
         self._recipes = recipes
-        self._runner = runner
         self._settings = settings
-        self._shared = Shared(runs, items, runner, Capacity(settings.max_workers), settings)
+        self._shared = Shared(runs, items, runner, Capacity(settings.max_workers), ResultWriter(items), settings)
         self._workers: dict[str, RunWorker] = {}
         self._cancelling: set[str] = set()
+        self._reconciled: set[str] = set()
         self._wake = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
 
     @property
     def owner(self) -> str:
-        return self._runner.owner
+        return self._shared.runner.owner
 
     async def start(self) -> None:
+        self._shared.results.start()
         await self.recover()
         self._supervisor = asyncio.create_task(self._supervise(), name="conveyor-engine")
 
     async def stop(self) -> None:
+        """Stop taking work; in-flight items are handed back as PENDING for the next start."""
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -69,6 +76,7 @@ class LocalEngine:
         for worker in list(self._workers.values()):
             await worker.stop(release=True)
         self._workers.clear()
+        await self._shared.results.stop()
 
     async def start_run(self, run_id: str) -> None:
         self._wake.set()
@@ -79,9 +87,9 @@ class LocalEngine:
             worker = self._workers.pop(run_id, None)
             if worker is not None:
                 await worker.stop(release=False)
-            await self._items.cancel_pending(run_id)
-            await self._items.cancel_running(run_id)
-            await self._runs.set_status(run_id, RunStatus.CANCELLED, ACTIVE_RUN_STATUSES, end_time=utcnow())
+            await self._shared.results.flush()
+            await self._items.cancel_open(run_id)
+            await self._runs.set_status(run_id, RunStatus.CANCELLED, end_time=utcnow())
         finally:
             self._cancelling.discard(run_id)
 
@@ -92,18 +100,18 @@ class LocalEngine:
         return await self._reopen(run_id, ItemStatus.CANCELLED)
 
     async def _reopen(self, run_id: str, status: ItemStatus) -> int:
-        reopened = await self._items.reopen(run_id, [status])
+        await self._shared.results.flush()
+        reopened = await self._items.reopen(run_id, status)
         if reopened:
-            await self._runs.set_status(run_id, RunStatus.RUNNING,
-                                        [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED,
-                                         *ACTIVE_RUN_STATUSES])
+            await self._runs.set_status(run_id, RunStatus.RUNNING)
             self._wake.set()
         return reopened
 
     async def recover(self) -> int:
-        recovered = await self._items.recover_expired()
+        recovered = await self._items.recover_expired(MAX_LEASE_LOSSES)
         if recovered:
-            log.info("returned %d items with expired leases to PENDING", recovered)
+            log.info("returned %d items with expired leases", recovered)
+            self._wake.set()
         return recovered
 
     async def _supervise(self) -> None:
@@ -129,11 +137,13 @@ class LocalEngine:
         for run in await self._runs.active():
             if run.id in self._workers or run.id in self._cancelling:
                 continue
+            if run.id not in self._reconciled:  # first sight in this process: trust the items, not counters
+                await self._runs.reconcile(run.id)
+                self._reconciled.add(run.id)
             recipe = await self._recipes.get(run.project_id, run.recipe_id, include_deleted=True)
             if recipe is None:
-                await self._runs.set_status(run.id, RunStatus.FAILED, ACTIVE_RUN_STATUSES,
-                                            error="the run's batch definition no longer exists",
-                                            end_time=utcnow())
+                await self._runs.set_status(run.id, RunStatus.FAILED, end_time=utcnow(),
+                                            error="the run's batch definition no longer exists")
                 continue
             ctx = RunContext(run=run, recipe=recipe, options=processor_options(recipe),
                              timeout=item_timeout(recipe, self._settings.item_timeout_seconds))
@@ -147,14 +157,16 @@ class LocalEngine:
 
 
 class RunWorker:
-    """Drives one run: claim, execute, repeat; closes the run when nothing is left."""
+    """Drives one run: claim a batch, execute, repeat; closes the run when nothing is left."""
 
     def __init__(self, ctx: RunContext, shared: Shared) -> None:
         self._ctx = ctx
         self._shared = shared
-        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._run_id = ctx.run.id
+        self._inflight: dict[int, asyncio.Task[ItemResult]] = {}
         self._changed = asyncio.Event()
         self._stopping = False
+        self._throttled = False
         self._task = asyncio.create_task(self._main(), name=f"run-{ctx.run.id}")
 
     @property
@@ -175,57 +187,84 @@ class RunWorker:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        self._shared.capacity.forget(self._run_id)
+        await self._shared.results.flush()
         if release and ids:
             await self._shared.items.release(self._shared.runner.owner, ids)
 
     async def _main(self) -> None:
-        run = self._ctx.run
-        await self._shared.runs.set_status(run.id, RunStatus.RUNNING, [RunStatus.PENDING, RunStatus.THROTTLED])
-        while not self._stopping:
-            claimed = await self._claim()
-            if not claimed and not self._inflight:
-                if await self._close_if_finished():
-                    return
-                await self._idle()
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=IDLE_POLL_SECONDS)
-            self._changed.clear()
+        try:
+            await self._shared.runs.set_status(self._run_id, RunStatus.RUNNING)
+            while not self._stopping:
+                claimed = await self._claim()
+                if not claimed and not self._inflight:
+                    await self._shared.results.flush()
+                    if await self._close_if_finished():
+                        return
+                    await self._idle()
+                    continue
+                await self._wait_for_change(within=IDLE_POLL_SECONDS)
+        finally:
+            self._shared.capacity.forget(self._run_id)
 
-    async def _claim(self) -> list[Item]:
+    @property
+    def _batch_floor(self) -> int:
+        """Claim when this many slots are free (or none is busy): fewer, larger claim transactions."""
+        return max(1, self._ctx.recipe.concurrency // 8)
+
+    async def _claim(self) -> int:
         shared = self._shared
         wanted = self._ctx.recipe.concurrency - len(self._inflight)
-        granted = shared.capacity.acquire(wanted) if wanted > 0 else 0
+        if wanted <= 0 or (self._inflight and wanted < self._batch_floor):
+            return 0
+        granted = shared.capacity.acquire(self._run_id, wanted, wake=self._changed.set)
+        await self._mark_throttled(granted == 0 and not self._inflight)
         if granted == 0:
-            return []
+            return 0
         lease_until = utcnow() + timedelta(seconds=shared.settings.lease_seconds)
-        claimed = await shared.items.claim(self._ctx.run.id, granted, shared.runner.owner, lease_until)
-        shared.capacity.release(granted - len(claimed))
-        for item in claimed:
-            task = asyncio.create_task(shared.runner.run(self._ctx, item))
-            self._inflight[item.id] = task
-            task.add_done_callback(functools.partial(self._on_done, item.id))
-        return claimed
+        claimed = await shared.items.claim(self._run_id, granted, shared.runner.owner, lease_until)
+        if len(claimed) < granted:  # the run has no more due items for now
+            shared.capacity.release(self._run_id, granted - len(claimed))
+            shared.capacity.acquire(self._run_id, 0)
+        for entry in claimed:
+            task = asyncio.create_task(shared.runner.run(self._ctx, entry))
+            self._inflight[entry.item.id] = task
+            task.add_done_callback(functools.partial(self._on_done, entry.item.id))
+        return len(claimed)
 
-    def _on_done(self, item_id: int, _task: asyncio.Task[None]) -> None:
-        if self._inflight.pop(item_id, None) is not None:
-            self._shared.capacity.release(1)
+    def _on_done(self, item_id: int, task: asyncio.Task[ItemResult]) -> None:
+        if self._inflight.pop(item_id, None) is None:
+            return
+        self._shared.capacity.release(self._run_id, 1)
+        if not task.cancelled() and task.exception() is None:
+            self._shared.results.submit(task.result())
+        elif not task.cancelled():
+            log.error("item %s crashed the runner: %r", item_id, task.exception())
         self._changed.set()
 
+    async def _mark_throttled(self, throttled: bool) -> None:
+        """THROTTLED while the run waits for server capacity with nothing in flight; RUNNING again after."""
+        if throttled == self._throttled:
+            return
+        self._throttled = throttled
+        await self._shared.runs.set_status(self._run_id, RunStatus.THROTTLED if throttled else RunStatus.RUNNING)
+
     async def _close_if_finished(self) -> bool:
-        counts = await self._shared.runs.counts(self._ctx.run.id)
+        counts = await self._shared.runs.counts(self._run_id)
         if counts[ItemStatus.PENDING] or counts[ItemStatus.RUNNING]:
             return False
-        await self._shared.runs.set_status(self._ctx.run.id, RunStatus.COMPLETED,
-                                            ACTIVE_RUN_STATUSES, end_time=utcnow())
+        await self._shared.runs.set_status(self._run_id, RunStatus.COMPLETED, end_time=utcnow())
         return True
 
     async def _idle(self) -> None:
-        """Nothing claimable: wait for the earliest backed-off item, a lease expiry or new work."""
-        due = await self._shared.items.next_due(self._ctx.run.id)
+        """Nothing claimable: wait for a backed-off item to come due, a lease to expire, or capacity."""
+        due = await self._shared.items.next_due(self._run_id)
         delay = IDLE_POLL_SECONDS
         if due is not None:
             delay = min(max((due - utcnow()).total_seconds(), 0.01), IDLE_POLL_SECONDS)
+        await self._wait_for_change(within=delay)
+
+    async def _wait_for_change(self, *, within: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout=delay)
+            await asyncio.wait_for(self._changed.wait(), timeout=within)
         self._changed.clear()

@@ -14,7 +14,6 @@ from conveyor.blobs import LocalBlobStore
 from conveyor.domain.ids import Kind, new_id
 from conveyor.engine.item_runner import ItemRunner
 from conveyor.engine.local import LocalEngine
-from conveyor.engine.outputs import OutputWriter
 from conveyor.processors.base import Processor
 from conveyor.processors.parse.processor import ParseProcessor
 from conveyor.processors.python import PythonProcessor
@@ -74,8 +73,8 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()]), *extra_processors])
     agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
     recipes = RecipesService(recipes_repo, agents, containers)
-    runner = ItemRunner(items=items, elements=elements, blobs=blobs, outputs=OutputWriter(blobs, elements),
-                        processors=registry, owner=f"{socket.gethostname()}:{os.getpid()}:{new_id(Kind.ITEM)}")
+    runner = ItemRunner(blobs=blobs, processors=registry,
+                        owner=f"{socket.gethostname()}:{os.getpid()}:{new_id(Kind.ITEM)}")
     engine = LocalEngine(runs=runs_repo, items=items, recipes=recipes_repo, runner=runner, settings=settings)
     return Core(
         settings=settings, db=db, auth=AuthService(ProjectsRepo(db)), containers=containers, agents=agents,

@@ -141,7 +141,10 @@ class Recipe(Base):
 
 class Run(Base):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status", "status"),)
+    __table_args__ = (
+        Index("ix_runs_status", "status"),
+        UniqueConstraint("project_id", "idempotency_key", name="uq_runs_idempotency_key"),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
     recipe_id: Mapped[str] = mapped_column(ForeignKey("recipes.id"), index=True)
@@ -151,6 +154,13 @@ class Run(Base):
     input_overrides: Mapped[dict[str, Any] | None]
     batch_spec: Mapped[dict[str, Any] | None]
     total_items: Mapped[int] = mapped_column(Integer, default=0)
+    # item counts per status, kept in the same transactions that move items, so reads are O(1)
+    pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    running: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    succeeded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     start_time: Mapped[datetime]
@@ -176,6 +186,7 @@ class Item(Base):
     not_before: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(60))
     lease_expires_at: Mapped[datetime | None]
+    lease_losses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     outputs: Mapped[list[Any] | None]
     started_at: Mapped[datetime | None]
@@ -207,3 +218,17 @@ class Download(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class Fire(Base):
+    """One tick of a recipe's cron schedule; the unique key makes each tick start one run, whoever fires."""
+
+    __tablename__ = "fires"
+    __table_args__ = (UniqueConstraint("lineage_id", "fire_time", name="uq_fires_tick"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lineage_id: Mapped[str] = mapped_column(String(40))
+    fire_time: Mapped[datetime]
+    recipe_id: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[str | None] = mapped_column(String(40))
+    fired_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

@@ -1,22 +1,34 @@
-"""Runs and their items: creation over a frozen element set, claiming work, recording results."""
+"""Runs and their items: creation over a frozen element set, claiming work, recording results.
+
+Every statement that moves items between statuses also moves the run's counters (``runs.pending`` …)
+in the same transaction, so a run's counts are one row read however many items it has.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
-from conveyor.domain.status import ItemStatus, RunStatus
+from conveyor.domain.status import ItemStatus, RunStatus, allowed_sources
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
-from conveyor.store.models import Element, Item, Run
+from conveyor.store.models import Blob, Element, Item, Run
 from conveyor.store.types import utcnow
 
+ELEMENTS: Table = Element.__table__  # type: ignore[assignment]  # Core tables for executemany/upsert
+ITEMS: Table = Item.__table__  # type: ignore[assignment]
 ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.THROTTLED)
+COUNTER = {status: status.value.lower() for status in ItemStatus}
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,59 @@ class RunPage:
 class ItemPage:
     items: list[Item]
     next_cursor: int | None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased item with the element it runs on (None if the element was deleted)."""
+
+    item: Item
+    element: Element | None
+
+
+@dataclass(frozen=True)
+class OutputRow:
+    """One artifact already stored as a blob, to become an element of the run's output container."""
+
+    name: str
+    type: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What one attempt of one item came to; applied in batches by ``ItemsRepo.apply``."""
+
+    item_id: int
+    run_id: str
+    owner: str
+    status: ItemStatus  # SUCCEEDED, FAILED, or PENDING for a retry
+    project_id: str = ""
+    element_id: str = ""
+    output_container_id: str | None = None
+    error: str | None = None
+    not_before: datetime | None = None
+    outputs: tuple[OutputRow, ...] = ()
+
+
+def _moves(deltas: Counter[tuple[str, ItemStatus]]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Counter changes per run as UPDATE values: ``{"pending": runs.pending - 3, ...}``."""
+    per_run: dict[str, dict[ItemStatus, int]] = {}
+    for (run_id, status), n in deltas.items():
+        if n:
+            per_run.setdefault(run_id, {})[status] = per_run.get(run_id, {}).get(status, 0) + n
+    for run_id, changes in per_run.items():
+        yield run_id, {COUNTER[s]: getattr(Run, COUNTER[s]) + n for s, n in changes.items() if n}
+
+
+async def move_counters(s: AsyncSession, deltas: Counter[tuple[str, ItemStatus]]) -> None:
+    for run_id, values in _moves(deltas):
+        if values:
+            await s.execute(update(Run).where(Run.id == run_id).values(**values))
 
 
 class RunsRepo:
@@ -46,7 +111,7 @@ class RunsRepo:
             await s.execute(insert(Item).from_select(
                 ["run_id", "element_id", "element_name", "status", "attempts"], chosen))
             total = (await s.execute(select(func.count()).select_from(Item).where(Item.run_id == run.id)))
-            run.total_items = int(total.scalar_one())
+            run.total_items = run.pending = int(total.scalar_one())
         return run
 
     async def get(self, project_id: str, run_id: str) -> Run | None:
@@ -54,12 +119,13 @@ class RunsRepo:
             run = await s.get(Run, run_id)
             return run if run is not None and run.project_id == project_id else None
 
-    async def get_any(self, run_id: str) -> Run | None:
+    async def by_idempotency_key(self, project_id: str, key: str) -> Run | None:
         async with self._db.read() as s:
-            return await s.get(Run, run_id)
+            stmt = select(Run).where(Run.project_id == project_id, Run.idempotency_key == key)
+            return (await s.scalars(stmt)).first()
 
     async def search(self, project_id: str, *, input_container_id: str | None, offset: int, limit: int | None,
-                   sort_by: str, descending: bool) -> RunPage:
+                     sort_by: str, descending: bool) -> RunPage:
         stmt = select(Run).where(Run.project_id == project_id)
         if input_container_id:
             stmt = stmt.where(Run.input_container_id == input_container_id)
@@ -74,15 +140,15 @@ class RunsRepo:
         async with self._db.read() as s:
             return list(await s.scalars(select(Run).where(Run.status.in_(ACTIVE_RUN_STATUSES)).order_by(Run.id)))
 
-    async def set_status(self, run_id: str, new: RunStatus, allowed_from: Sequence[RunStatus], *,
-                         error: str | None = None, end_time: datetime | None = None) -> bool:
-        """Move a run to ``new`` only from one of ``allowed_from``; True if it moved."""
+    async def set_status(self, run_id: str, new: RunStatus, *, error: str | None = None,
+                         end_time: datetime | None = None) -> bool:
+        """Move a run to ``new`` if the domain allows it from its current status; True if it moved."""
         values: dict[str, Any] = {"status": new.value, "updated_at": utcnow(), "end_time": end_time}
         if error is not None:
             values["error"] = error
+        sources = [s.value for s in allowed_sources(new)]
         async with self._db.write() as s:
-            result = await s.execute(update(Run).where(
-                Run.id == run_id, Run.status.in_([a.value for a in allowed_from])).values(**values))
+            result = await s.execute(update(Run).where(Run.id == run_id, Run.status.in_(sources)).values(**values))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def update_fields(self, run_id: str, **values: Any) -> None:
@@ -90,12 +156,26 @@ class RunsRepo:
             await s.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow(), **values))
 
     async def counts(self, run_id: str) -> dict[ItemStatus, int]:
+        """The run's counters (one row read)."""
+        async with self._db.read() as s:
+            run = await s.get(Run, run_id)
+        if run is None:
+            return dict.fromkeys(ItemStatus, 0)
+        return {status: int(getattr(run, COUNTER[status])) for status in ItemStatus}
+
+    async def recount(self, run_id: str) -> dict[ItemStatus, int]:
+        """Counts by scanning the items; ``reconcile`` writes them back as the counters."""
         stmt = select(Item.status, func.count()).where(Item.run_id == run_id).group_by(Item.status)
         async with self._db.read() as s:
             rows = (await s.execute(stmt)).all()
         counts = dict.fromkeys(ItemStatus, 0)
         for status, n in rows:
             counts[ItemStatus(status)] = int(n)
+        return counts
+
+    async def reconcile(self, run_id: str) -> dict[ItemStatus, int]:
+        counts = await self.recount(run_id)
+        await self.update_fields(run_id, **{COUNTER[s]: n for s, n in counts.items()})
         return counts
 
 
@@ -116,8 +196,8 @@ class ItemsRepo:
         rows = rows[:limit]
         return ItemPage(rows, rows[-1].id if more and rows else None)
 
-    async def claim(self, run_id: str, limit: int, owner: str, lease_until: datetime) -> list[Item]:
-        """Lease up to ``limit`` due PENDING items of a run to ``owner`` (attempts +1)."""
+    async def claim(self, run_id: str, limit: int, owner: str, lease_until: datetime) -> list[Claimed]:
+        """Lease up to ``limit`` due PENDING items of a run to ``owner`` (attempts +1), with their elements."""
         now = utcnow()
         due = (select(Item.id).where(Item.run_id == run_id, Item.status == ItemStatus.PENDING.value,
                                      (Item.not_before.is_(None)) | (Item.not_before <= now))
@@ -129,7 +209,14 @@ class ItemsRepo:
                         attempts=Item.attempts + 1, started_at=now, error=None)
                 .returning(Item))
         async with self._db.write() as s:
-            return list(await s.scalars(stmt))
+            items = list(await s.scalars(stmt))
+            if not items:
+                return []
+            await move_counters(s, Counter({(run_id, ItemStatus.PENDING): -len(items),
+                                            (run_id, ItemStatus.RUNNING): len(items)}))
+            rows = await s.scalars(select(Element).where(Element.id.in_([i.element_id for i in items])))
+            elements = {e.id: e for e in rows}
+        return [Claimed(item, elements.get(item.element_id)) for item in sorted(items, key=lambda i: i.id)]
 
     async def next_due(self, run_id: str) -> datetime | None:
         """When the earliest waiting (backed-off) PENDING item of the run becomes due."""
@@ -139,22 +226,87 @@ class ItemsRepo:
             value: datetime | None = (await s.execute(stmt)).scalar()
         return value
 
-    async def finish(self, item_id: int, owner: str, status: ItemStatus, *, error: str | None = None,
-                     outputs: list[dict[str, Any]] | None = None) -> bool:
-        """Record a terminal result, fenced by the lease: a stale owner writes nothing."""
-        return await self._fenced(item_id, owner, status=status.value, error=error, outputs=outputs,
-                                  finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+    async def apply(self, results: Sequence[ItemResult]) -> int:
+        """Record a batch of results in one transaction: outputs, statuses (fenced by lease), counters.
 
-    async def requeue(self, item_id: int, owner: str, *, error: str, not_before: datetime) -> bool:
-        return await self._fenced(item_id, owner, status=ItemStatus.PENDING.value, error=error,
-                                  not_before=not_before, lease_owner=None, lease_expires_at=None)
-
-    async def _fenced(self, item_id: int, owner: str, **values: Any) -> bool:
+        Returns how many results took effect; a result whose lease was lost writes nothing.
+        """
+        if not results:
+            return 0
         async with self._db.write() as s:
-            result = await s.execute(update(Item).where(
-                Item.id == item_id, Item.lease_owner == owner,
-                Item.status == ItemStatus.RUNNING.value).values(**values))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            live = await self._still_leased(s, results)
+            outputs = {r.item_id: await self._write_outputs(s, r) for r in live if r.outputs}
+            await self._drop_stale_outputs(s, live)
+            deltas: Counter[tuple[str, ItemStatus]] = Counter()
+            now = utcnow()
+            for status in (ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.PENDING):
+                group = [r for r in live if r.status == status]
+                if group:
+                    await self._set_results(s, status, group, outputs, now)
+                for r in group:
+                    deltas[(r.run_id, ItemStatus.RUNNING)] -= 1
+                    deltas[(r.run_id, status)] += 1
+            await move_counters(s, deltas)
+            return len(live)
+
+    async def _still_leased(self, s: AsyncSession, results: Sequence[ItemResult]) -> list[ItemResult]:
+        ids = [r.item_id for r in results]
+        stmt = select(Item.id, Item.lease_owner).where(Item.id.in_(ids), Item.status == ItemStatus.RUNNING.value)
+        if not self._db.is_sqlite:  # SQLite's write transaction already excludes other writers
+            stmt = stmt.with_for_update()
+        rows = await s.execute(stmt)
+        owners = {row[0]: row[1] for row in rows}
+        return [r for r in results if owners.get(r.item_id) == r.owner]
+
+    async def _write_outputs(self, s: AsyncSession, result: ItemResult) -> list[dict[str, Any]]:
+        """Upsert one item's outputs as elements keyed by (container, run, element, artifact)."""
+        insert_ = sqlite_insert if self._db.is_sqlite else pg_insert
+        now = utcnow()
+        written = []
+        for row in result.outputs:
+            await s.execute(insert_(Blob).values(sha256=row.sha256, size=row.size, created_at=now)
+                            .on_conflict_do_nothing())
+            values = {"name": row.filename, "media_type": row.media_type, "size": row.size, "sha256": row.sha256,
+                      "metadata": row.metadata, "updated_at": now}
+            table = ELEMENTS
+            upsert = insert_(table).values(
+                id=new_id(Kind.ELEMENT), project_id=result.project_id, container_id=result.output_container_id,
+                description=None, source_run_id=result.run_id, source_element_id=result.element_id,
+                artifact_name=row.name, created_at=now, **values)
+            stmt = upsert.on_conflict_do_update(
+                index_elements=["container_id", "source_run_id", "source_element_id", "artifact_name"],
+                set_=values).returning(table.c.id)
+            element_id = (await s.execute(stmt)).scalar_one()
+            written.append({"name": row.name, "type": row.type, "data_element_id": element_id,
+                            "datasource_id": result.output_container_id, "filename": row.filename,
+                            "media_type": row.media_type, "size_bytes": row.size, "sha256": row.sha256})
+        return written
+
+    async def _drop_stale_outputs(self, s: AsyncSession, results: Sequence[ItemResult]) -> None:
+        """A failed item keeps no outputs; a succeeded one keeps only this attempt's artifacts."""
+        groups: dict[tuple[str, str, frozenset[str]], list[str]] = {}
+        for r in results:
+            if r.status == ItemStatus.PENDING or r.output_container_id is None:
+                continue
+            keep = frozenset(o.name for o in r.outputs) if r.status == ItemStatus.SUCCEEDED else frozenset()
+            groups.setdefault((r.run_id, r.output_container_id, keep), []).append(r.element_id)
+        for (run_id, container_id, keep), element_ids in groups.items():
+            stmt = delete(Element).where(Element.container_id == container_id, Element.source_run_id == run_id,
+                                         Element.source_element_id.in_(element_ids))
+            if keep:
+                stmt = stmt.where(Element.artifact_name.not_in(keep))
+            await s.execute(stmt)
+
+    async def _set_results(self, s: AsyncSession, status: ItemStatus, group: Sequence[ItemResult],
+                           outputs: dict[int, list[dict[str, Any]]], now: datetime) -> None:
+        table = ITEMS
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(
+            status=status.value, error=bindparam("b_error"), outputs=bindparam("b_outputs"),
+            not_before=bindparam("b_not_before"), lease_owner=None, lease_expires_at=None,
+            finished_at=None if status == ItemStatus.PENDING else now)
+        params = [{"b_id": r.item_id, "b_error": r.error, "b_outputs": outputs.get(r.item_id, []) if
+                   status == ItemStatus.SUCCEEDED else None, "b_not_before": r.not_before} for r in group]
+        await s.execute(stmt, params)
 
     async def heartbeat(self, owner: str, item_ids: Sequence[int], lease_until: datetime) -> None:
         async with self._db.write() as s:
@@ -162,37 +314,70 @@ class ItemsRepo:
                                                Item.status == ItemStatus.RUNNING.value)
                             .values(lease_expires_at=lease_until))
 
-    async def cancel_pending(self, run_id: str) -> int:
-        return await self._bulk(run_id, [ItemStatus.PENDING], status=ItemStatus.CANCELLED.value,
-                                finished_at=utcnow())
+    async def cancel_open(self, run_id: str) -> int:
+        """Cancel: PENDING and RUNNING items of the run become CANCELLED."""
+        now = utcnow()
+        total = 0
+        for status in (ItemStatus.PENDING, ItemStatus.RUNNING):
+            total += await self._move(run_id, status, ItemStatus.CANCELLED, finished_at=now, lease_owner=None,
+                                      lease_expires_at=None)
+        return total
 
-    async def cancel_running(self, run_id: str) -> int:
-        return await self._bulk(run_id, [ItemStatus.RUNNING], status=ItemStatus.CANCELLED.value,
-                                finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+    async def reopen(self, run_id: str, status: ItemStatus) -> int:
+        """retry-failed (FAILED) or resume (CANCELLED): back to PENDING; attempts keep counting."""
+        return await self._move(run_id, status, ItemStatus.PENDING, not_before=None, finished_at=None,
+                                lease_losses=0)
 
-    async def reopen(self, run_id: str, statuses: Sequence[ItemStatus]) -> int:
-        """retry-failed: FAILED (or CANCELLED) items go back to PENDING; attempts keep counting."""
-        return await self._bulk(run_id, statuses, status=ItemStatus.PENDING.value, not_before=None,
-                                finished_at=None)
-
-    async def _bulk(self, run_id: str, statuses: Sequence[ItemStatus], **values: Any) -> int:
+    async def _move(self, run_id: str, old: ItemStatus, new: ItemStatus, **values: Any) -> int:
         async with self._db.write() as s:
-            result = await s.execute(update(Item).where(
-                Item.run_id == run_id, Item.status.in_([st.value for st in statuses])).values(**values))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            result = await s.execute(update(Item).where(Item.run_id == run_id, Item.status == old.value)
+                                     .values(status=new.value, **values))
+            moved = int(result.rowcount)  # type: ignore[attr-defined]
+            await move_counters(s, Counter({(run_id, old): -moved, (run_id, new): moved}))
+            return moved
 
-    async def recover_expired(self) -> int:
-        """Items whose lease ran out go back to PENDING; the lost attempt is given back."""
-        return await self._give_back(Item.lease_expires_at < utcnow())
+    async def recover_expired(self, max_lease_losses: int) -> int:
+        """Items whose lease ran out (their worker died) go back to PENDING with the attempt given back;
+        an item that lost ``max_lease_losses`` leases fails instead, so a file that kills workers cannot
+        loop forever."""
+        expired = (Item.status == ItemStatus.RUNNING.value) & (Item.lease_expires_at < utcnow())
+        async with self._db.write() as s:
+            doomed = expired & (Item.lease_losses + 1 >= max_lease_losses)
+            failed = await s.execute(update(Item).where(doomed).values(
+                status=ItemStatus.FAILED.value, lease_owner=None, lease_expires_at=None, finished_at=utcnow(),
+                lease_losses=Item.lease_losses + 1,
+                error=f"the worker running this item stopped {max_lease_losses} times (crash or kill); "
+                      "giving up").returning(Item.run_id))
+            failed_runs = list(failed.scalars())
+            returned = await s.execute(update(Item).where(expired).values(
+                status=ItemStatus.PENDING.value, lease_owner=None, lease_expires_at=None,
+                attempts=self._previous_attempt(), lease_losses=Item.lease_losses + 1).returning(Item.run_id))
+            returned_runs = list(returned.scalars())
+            deltas = _deltas(failed_runs, ItemStatus.RUNNING, ItemStatus.FAILED)
+            deltas.update(_deltas(returned_runs, ItemStatus.RUNNING, ItemStatus.PENDING))
+            await move_counters(s, deltas)
+            return len(failed_runs) + len(returned_runs)
 
     async def release(self, owner: str, item_ids: Sequence[int]) -> int:
         """A stopping process hands its running items back (PENDING, attempt given back)."""
-        return await self._give_back(Item.lease_owner == owner, Item.id.in_(item_ids))
-
-    async def _give_back(self, *conditions: Any) -> int:
-        previous = func.max(Item.attempts - 1, 0) if self._db.is_sqlite else func.greatest(Item.attempts - 1, 0)
         async with self._db.write() as s:
-            result = await s.execute(update(Item).where(Item.status == ItemStatus.RUNNING.value, *conditions)
-                                     .values(status=ItemStatus.PENDING.value, lease_owner=None,
-                                             lease_expires_at=None, attempts=previous))
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            result = await s.execute(update(Item).where(
+                Item.status == ItemStatus.RUNNING.value, Item.lease_owner == owner, Item.id.in_(item_ids))
+                .values(status=ItemStatus.PENDING.value, lease_owner=None, lease_expires_at=None,
+                        attempts=self._previous_attempt()).returning(Item.run_id))
+            run_ids = list(result.scalars())
+            await move_counters(s, _deltas(run_ids, ItemStatus.RUNNING, ItemStatus.PENDING))
+            return len(run_ids)
+
+    def _previous_attempt(self) -> ColumnElement[int]:
+        if self._db.is_sqlite:
+            return func.max(Item.attempts - 1, 0)
+        return func.greatest(Item.attempts - 1, 0)
+
+
+def _deltas(run_ids: Iterable[str], old: ItemStatus, new: ItemStatus) -> Counter[tuple[str, ItemStatus]]:
+    deltas: Counter[tuple[str, ItemStatus]] = Counter()
+    for run_id in run_ids:
+        deltas[(run_id, old)] -= 1
+        deltas[(run_id, new)] += 1
+    return deltas

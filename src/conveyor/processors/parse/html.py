@@ -17,7 +17,7 @@ from bs4.element import NavigableString, PreformattedString
 from markdownify import MarkdownConverter
 
 from conveyor.processors.parse.document import ParsedDocument
-from conveyor.processors.parse.html_tables import expand_spans
+from conveyor.processors.parse.html_tables import normalize_tables
 from conveyor.processors.parse.markdown import strip_markdown
 
 _DROPPED_TAGS = ("script", "style", "nav", "noscript", "template", "iframe", "object", "embed")
@@ -30,7 +30,7 @@ _BLOCK_TAGS = frozenset({
 
 def parse_html(path: Path, options: Mapping[str, Any]) -> ParsedDocument:
     root = main_content(read_soup(path.read_bytes()))
-    expand_spans(root)
+    normalize_tables(root)
     try:
         markdown = _tidy(_converter().convert_soup(root))
     except RecursionError:

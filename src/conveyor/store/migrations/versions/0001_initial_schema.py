@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:19:42.061142
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
