@@ -4,7 +4,7 @@ The baseline is an in-memory ``asyncio`` + semaphore loop making the same N no-o
 concurrency, measured in the same run. Conveyor's figure covers everything from ``execute`` to the run
 being COMPLETED in the database: freezing the element set, claiming, leases, status writes, counters.
 
-    python bench/engine_overhead.py [--items 100000] [--concurrency 200]
+    python bench/engine_overhead.py [--items 100000] [--concurrency 500]
 
 Target: at least 5,000 items/s on a 2-core machine.
 """
@@ -56,7 +56,7 @@ async def conveyor(items: int, concurrency: int, home: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=500)
     args = parser.parse_args()
     base = asyncio.run(baseline(args.items, args.concurrency))
     with tempfile.TemporaryDirectory() as home:

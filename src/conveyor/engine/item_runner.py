@@ -53,7 +53,8 @@ class ItemRunner:
                           project_id=run.project_id, element_id=item.element_id,
                           output_container_id=run.output_container_id)
         try:
-            outputs = await asyncio.wait_for(self._execute(ctx, claimed), timeout=ctx.timeout)
+            async with asyncio.timeout(ctx.timeout):
+                outputs = await self._execute(ctx, claimed)
         except PermanentError as e:
             return replace(base, status=ItemStatus.FAILED, error=_clip(e.message))
         except TimeoutError:

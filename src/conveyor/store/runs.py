@@ -44,11 +44,30 @@ class ItemPage:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A leased item with the element it runs on (None if the element was deleted)."""
+class ClaimedItem:
+    id: int
+    element_id: str
+    element_name: str
+    attempts: int
+    status: str
 
-    item: Item
-    element: Element | None
+
+@dataclass(frozen=True)
+class ClaimedElement:
+    id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased item with the element it runs on (None if the element was deleted); plain rows, no ORM."""
+
+    item: ClaimedItem
+    element: ClaimedElement | None
 
 
 @dataclass(frozen=True)
@@ -204,18 +223,20 @@ class ItemsRepo:
                .order_by(Item.id).limit(limit))
         if not self._db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
-        stmt = (update(Item).where(Item.id.in_(due.scalar_subquery()))
+        t, e = ITEMS.c, ELEMENTS.c
+        stmt = (update(ITEMS).where(t.id.in_(due.scalar_subquery()))
                 .values(status=ItemStatus.RUNNING.value, lease_owner=owner, lease_expires_at=lease_until,
-                        attempts=Item.attempts + 1, started_at=now, error=None)
-                .returning(Item))
+                        attempts=t.attempts + 1, started_at=now, error=None)
+                .returning(t.id, t.element_id, t.element_name, t.attempts, t.status))
         async with self._db.write() as s:
-            items = list(await s.scalars(stmt))
+            items = [ClaimedItem(*row) for row in await s.execute(stmt)]
             if not items:
                 return []
             await move_counters(s, Counter({(run_id, ItemStatus.PENDING): -len(items),
                                             (run_id, ItemStatus.RUNNING): len(items)}))
-            rows = await s.scalars(select(Element).where(Element.id.in_([i.element_id for i in items])))
-            elements = {e.id: e for e in rows}
+            rows = await s.execute(select(e.id, e.name, e.media_type, e.size, e.sha256, e.metadata)
+                                   .where(e.id.in_([i.element_id for i in items])))
+            elements = {row[0]: ClaimedElement(*row) for row in rows}
         return [Claimed(item, elements.get(item.element_id)) for item in sorted(items, key=lambda i: i.id)]
 
     async def next_due(self, run_id: str) -> datetime | None:

@@ -22,7 +22,8 @@ from conveyor.processors.parse.pdf_lines import Line, page_lines
 
 
 def parse_pdf(path: Path, options: Mapping[str, Any]) -> ParsedDocument:
-    pdf = _open(path, options.get("password"))
+    password = options.get("password")
+    pdf = _open(path, None if password is None else str(password))
     try:
         pages = [_page(pdf, index) for index in range(len(pdf))]
     finally:

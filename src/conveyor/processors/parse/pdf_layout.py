@@ -11,7 +11,6 @@ heading sizes.
 from __future__ import annotations
 
 import itertools
-import re
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,7 @@ class Paragraph:
 
     @property
     def is_list_item(self) -> bool:
-        return self.text[:1] in _BULLETS
+        return _starts_with_bullet(self.text)
 
     @property
     def heading_key(self) -> HeadingKey:
@@ -118,7 +117,7 @@ def _ends_short(previous: Line, line: Line, edges: Mapping[int, float]) -> bool:
 
 def _breaks(previous: Line, line: Line, page: _Page) -> bool:
     """Whether ``line`` starts a new paragraph after ``previous``."""
-    if line.text.lstrip()[:1] in _BULLETS:
+    if _starts_with_bullet(line.text.lstrip()):
         return True
     if not (previous.has_geometry and line.has_geometry):
         return False
@@ -133,21 +132,31 @@ def _breaks(previous: Line, line: Line, page: _Page) -> bool:
 
 
 def _paragraph(lines: Sequence[Line]) -> Paragraph:
-    text = lines[0].text.strip()
-    for line in lines[1:]:
-        text = join_lines(text, line.text.strip())
-    text = text.replace("\x02", "").replace("\xad", "-")
+    parts: list[str] = []
+    for line in lines:
+        text = line.text.strip()
+        if parts:
+            parts[-1], separator = _line_break(parts[-1], text)
+            parts.append(separator)
+        parts.append(text)
+    text = "".join(parts).replace("\x02", "").replace("\xad", "-")
     return Paragraph(text=text, size=lines[0].size, bold=lines[0].bold, lines=len(lines))
 
 
-def join_lines(head: str, tail: str) -> str:
-    """Join two lines of a paragraph, re-joining a word hyphenated across the break."""
+def _line_break(head: str, tail: str) -> tuple[str, str]:
+    """A line without its trailing break hyphen, and what joins it to the next line: nothing where a
+    word was hyphenated across the break (a soft hyphen, or a hyphen between a letter and a
+    lowercase continuation), else a space."""
     head = head.rstrip()
-    if head[-1:] in _SOFT_HYPHENS:
-        return head[:-1] + tail
-    if re.search(r"[^\W\d_]-$", head) and tail[:1].islower():
-        return head[:-1] + tail
-    return f"{head} {tail}" if head and tail else head + tail
+    if head.endswith(tuple(_SOFT_HYPHENS)):
+        return head[:-1], ""
+    if len(head) >= 2 and head[-1] == "-" and head[-2].isalpha() and tail[:1].islower():
+        return head[:-1], ""
+    return head, " " if head and tail else ""
+
+
+def _starts_with_bullet(text: str) -> bool:
+    return bool(text) and text[0] in _BULLETS
 
 
 def _body_style(paragraphs: Sequence[Paragraph]) -> HeadingKey:
