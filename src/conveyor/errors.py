@@ -44,6 +44,10 @@ class AuthenticationError(ConveyorError):
     """A valid API key is required."""
 
 
+class ConfigurationError(ConveyorError):
+    """The server's configuration is invalid."""
+
+
 class ProcessorError(ConveyorError):
     """The processor failed on this item."""
 

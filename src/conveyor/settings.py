@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     item_timeout_seconds: float = Field(
         default=600.0, gt=0, description="Default per-item time limit; agents may set their own.")
     lease_seconds: float = Field(default=60.0, gt=0, description="Item lease; heartbeats extend it.")
+    processors: list[str] = Field(
+        default_factory=list,
+        description='Extra processors as "package.module:Class" (JSON list); each class\'s `kind` becomes an '
+                    "agent type.")
+    scheduler: bool = Field(default=True, description="Fire recurrence_cron definitions from this process.")
     log_level: str = Field(default="info", description="uvicorn/conveyor log level.")
 
     @property

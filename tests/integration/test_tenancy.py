@@ -111,6 +111,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/v2/batch-executions/id/{execution_id}/retry-failed"): Call(BY_ID),
     ("GET", "/v2/batch-executions/id/{execution_id}/realtime-progress"): Call(BY_ID),
     ("GET", "/v2/batch-executions/id/{execution_id}/items"): Call(BY_ID),
+    ("GET", "/v2/batch-executions/id/{execution_id}/results.jsonl"): Call(BY_ID),
 }
 
 

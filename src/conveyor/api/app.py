@@ -29,7 +29,7 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
         boot = await core.auth.bootstrap(settings.api_key)
         if boot.new_key and announce_key:
             _announce(boot.new_key)
-        await core.engine.start()
+        await core.start_background()
         app.state.core = core
         try:
             yield

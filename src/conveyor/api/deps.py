@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from conveyor.services.core import Core
@@ -30,4 +30,5 @@ async def get_project(
 
 
 CoreDep = Annotated[Core, Depends(get_core)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 ProjectDep = Annotated[Project, Depends(get_project)]

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 
-from conveyor.errors import PermanentError
+from conveyor.errors import ConfigurationError, PermanentError
 from conveyor.processors.base import Processor
 
 DEFAULT_AGENT_TYPE = "llm"
+
+
+def load_processor(spec: str) -> Processor:
+    """Instantiate ``"package.module:Class"`` (no arguments) as a processor."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+        processor: Processor = cls()
+    except (ImportError, AttributeError, TypeError, ValueError) as e:
+        raise ConfigurationError(f"cannot load processor {spec!r}: {e}") from e
+    if not isinstance(getattr(processor, "kind", None), str):
+        raise ConfigurationError(f"processor {spec!r} has no string `kind`")
+    return processor
 
 
 class ProcessorRegistry:

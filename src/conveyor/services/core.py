@@ -17,16 +17,18 @@ from conveyor.engine.local import LocalEngine
 from conveyor.processors.base import Processor
 from conveyor.processors.parse.processor import ParseProcessor
 from conveyor.processors.python import PythonProcessor
-from conveyor.processors.registry import ProcessorRegistry
+from conveyor.processors.registry import ProcessorRegistry, load_processor
 from conveyor.services.agents import AgentsService, ArtifactSchemasService
 from conveyor.services.auth import AuthService
 from conveyor.services.containers import ContainersService
 from conveyor.services.downloads import DownloadsService
 from conveyor.services.recipes import RecipesService
 from conveyor.services.runs import RunsService
+from conveyor.services.scheduler import Scheduler
 from conveyor.settings import Settings
 from conveyor.store.containers import ContainersRepo, ElementsRepo
 from conveyor.store.database import Database
+from conveyor.store.fires import FiresRepo
 from conveyor.store.models import Agent, ArtifactSchema, Recipe
 from conveyor.store.projects import ProjectsRepo
 from conveyor.store.runs import ItemsRepo, RunsRepo
@@ -46,14 +48,17 @@ class Core:
     runs: RunsService
     downloads: DownloadsService
     engine: LocalEngine
+    scheduler: Scheduler
     parse_pool: ProcessPoolExecutor
 
-    async def start(self) -> None:
-        """Migrate the database and start the engine."""
-        await self.db.migrate()
+    async def start_background(self) -> None:
+        """The engine, and the cron scheduler unless this process has it turned off."""
         await self.engine.start()
+        if self.settings.scheduler:
+            self.scheduler.start()
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         await self.engine.stop()
         await self.downloads.close()
         self.parse_pool.shutdown(wait=False, cancel_futures=True)
@@ -70,15 +75,17 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     recipes_repo = VersionedRepo(db, Recipe)
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
     pool = ProcessPoolExecutor(settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
-    registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()]), *extra_processors])
+    configured = [load_processor(spec) for spec in settings.processors]
+    registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()]), *configured,
+                                  *extra_processors])
     agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
     recipes = RecipesService(recipes_repo, agents, containers)
     runner = ItemRunner(blobs=blobs, processors=registry,
                         owner=f"{socket.gethostname()}:{os.getpid()}:{new_id(Kind.ITEM)}")
     engine = LocalEngine(runs=runs_repo, items=items, recipes=recipes_repo, runner=runner, settings=settings)
+    runs = RunsService(runs_repo, items, recipes, containers, engine)
     return Core(
         settings=settings, db=db, auth=AuthService(ProjectsRepo(db)), containers=containers, agents=agents,
-        artifact_schemas=ArtifactSchemasService(VersionedRepo(db, ArtifactSchema)), recipes=recipes,
-        runs=RunsService(runs_repo, items, recipes, containers, engine),
+        artifact_schemas=ArtifactSchemasService(VersionedRepo(db, ArtifactSchema)), recipes=recipes, runs=runs,
         downloads=DownloadsService(containers, elements, transfers, blobs, settings.work_dir),
-        engine=engine, parse_pool=pool)
+        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parse_pool=pool)

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
 from conveyor.domain.status import ItemStatus, RunStatus
 from conveyor.engine.port import Engine
-from conveyor.errors import ConflictError, NotFoundError
+from conveyor.errors import ConflictError, InvalidInputError, NotFoundError
 from conveyor.services.containers import ContainersService
 from conveyor.services.recipes import RecipesService
-from conveyor.store.models import Project, Recipe, Run
+from conveyor.store.models import Item, Project, Recipe, Run
 from conveyor.store.runs import ItemPage, ItemsRepo, RunPage, RunsRepo
 from conveyor.store.types import utcnow
 
 MAX_ITEM_PAGE = 1000
+RESULTS_PAGE = 500
+FOLLOW_POLL_SECONDS = 0.5
+
+
+def encode_cursor(position: tuple[datetime, int]) -> str:
+    when, item_id = position
+    return f"{int(when.timestamp() * 1_000_000)}-{item_id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        micros, item_id = cursor.split("-", 1)
+        return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), int(item_id)
+    except ValueError as e:
+        raise InvalidInputError(f"invalid cursor {cursor!r}", loc=("query", "cursor")) from e
 
 
 @dataclass(frozen=True)
@@ -51,9 +70,16 @@ class RunsService:
         self._containers = containers
         self._engine = engine
 
-    async def execute(self, project: Project, recipe_id: str, *,
-                      batch_spec: dict[str, Any] | None = None) -> Run:
-        """Start a run of one recipe version: pin it, freeze its element set, hand it to the engine."""
+    async def execute(self, project: Project, recipe_id: str, *, batch_spec: dict[str, Any] | None = None,
+                      idempotency_key: str | None = None) -> Run:
+        """Start a run of one recipe version: pin it, freeze its element set, hand it to the engine.
+
+        With an ``idempotency_key`` the same key always answers with the same run.
+        """
+        if idempotency_key is not None:
+            existing = await self._runs.by_idempotency_key(project.id, idempotency_key)
+            if existing is not None:
+                return existing
         recipe = await self._recipes.get(project, recipe_id)
         input_missing = await self._containers.find(project.id, recipe.input_container_id) is None
         output_id = recipe.output_container_id
@@ -63,11 +89,20 @@ class RunsService:
         run = Run(id=new_id(Kind.RUN), project_id=project.id, recipe_id=recipe.id,
                   status=RunStatus.PENDING.value, input_container_id=recipe.input_container_id,
                   output_container_id=output_id, input_overrides=None, batch_spec=batch_spec,
-                  total_items=0, error=None, extra={}, start_time=now, end_time=None, updated_at=now)
+                  total_items=0, error=None, extra={}, start_time=now, end_time=None, updated_at=now,
+                  idempotency_key=idempotency_key)
         if input_missing:  # the run itself fails: there is nothing to run over
             run.status, run.end_time = RunStatus.FAILED.value, now
             run.error = f"input datasource {recipe.input_container_id} no longer exists"
-        run = await self._runs.create(run, ElementFilter.from_json(recipe.filters))
+        try:
+            run = await self._runs.create(run, ElementFilter.from_json(recipe.filters))
+        except ConflictError:  # a concurrent request with the same key won the race
+            if idempotency_key is None:
+                raise
+            existing = await self._runs.by_idempotency_key(project.id, idempotency_key)
+            if existing is None:
+                raise
+            return existing
         await self._engine.start_run(run.id)
         return run
 
@@ -99,6 +134,27 @@ class RunsService:
         await self.get(project, run_id)
         return await self._items.page(run_id, status=status, cursor=cursor,
                                       limit=min(max(limit, 1), MAX_ITEM_PAGE))
+
+    async def results(self, project: Project, run_id: str, *, cursor: str | None,
+                      follow: bool) -> AsyncIterator[tuple[str, Item]]:
+        """Finished items in finishing order from ``cursor`` on, each with the cursor that resumes after it.
+
+        With ``follow`` the stream waits for more until the run ends; otherwise it stops at the present.
+        """
+        await self.get(project, run_id)
+        position = decode_cursor(cursor)
+        while True:
+            run = await self.get(project, run_id)
+            page = await self._items.finished_after(run_id, position, RESULTS_PAGE)
+            for item in page:
+                assert item.finished_at is not None
+                position = (item.finished_at, item.id)
+                yield encode_cursor(position), item
+            if len(page) == RESULTS_PAGE:
+                continue
+            if not follow or RunStatus(run.status).terminal:
+                return
+            await asyncio.sleep(FOLLOW_POLL_SECONDS)
 
     async def cancel(self, project: Project, run_id: str) -> Run:
         run = await self.get(project, run_id)

@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
 from conveyor.domain.status import ItemStatus, RunStatus, allowed_sources
+from conveyor.errors import ConflictError
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
 from conveyor.store.models import Blob, Element, Item, Run
@@ -124,6 +126,12 @@ class RunsRepo:
         chosen = apply_filter(
             select(literal(run.id), Element.id, Element.name, literal(ItemStatus.PENDING.value), literal(0))
             .where(Element.container_id == run.input_container_id), element_filter).order_by(Element.id)
+        try:
+            return await self._insert(run, chosen)
+        except IntegrityError as e:
+            raise ConflictError(f"a run with idempotency key {run.idempotency_key!r} exists") from e
+
+    async def _insert(self, run: Run, chosen: Any) -> Run:
         async with self._db.write() as s:
             s.add(run)
             await s.flush()
@@ -214,6 +222,16 @@ class ItemsRepo:
         more = len(rows) > limit
         rows = rows[:limit]
         return ItemPage(rows, rows[-1].id if more and rows else None)
+
+    async def finished_after(self, run_id: str, after: tuple[datetime, int] | None, limit: int) -> list[Item]:
+        """Terminal items in the order they finished, after the (finished_at, id) position ``after``."""
+        terminal = [s.value for s in ItemStatus if s.terminal]
+        stmt = select(Item).where(Item.run_id == run_id, Item.status.in_(terminal), Item.finished_at.is_not(None))
+        if after is not None:
+            when, item_id = after
+            stmt = stmt.where((Item.finished_at > when) | ((Item.finished_at == when) & (Item.id > item_id)))
+        async with self._db.read() as s:
+            return list(await s.scalars(stmt.order_by(Item.finished_at, Item.id).limit(limit)))
 
     async def claim(self, run_id: str, limit: int, owner: str, lease_until: datetime) -> list[Claimed]:
         """Lease up to ``limit`` due PENDING items of a run to ``owner`` (attempts +1), with their elements."""

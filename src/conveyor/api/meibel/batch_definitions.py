@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from conveyor.api.deps import CoreDep, ProjectDep
+from conveyor.api.deps import CoreDep, IdempotencyKey, ProjectDep
 from conveyor.api.meibel import convert
 from conveyor.api.meibel import schemas as w
 from conveyor.domain.rules import DEFAULT_CONCURRENCY, DEFAULT_RETRY_LIMIT, ElementFilter
@@ -101,7 +101,8 @@ async def list_versions(definition_id: str, core: CoreDep, project: ProjectDep, 
 
 @router.post("/id/{definition_id}/execute", response_model=w.ExecuteBatchDefinitionResponse,
              status_code=status.HTTP_201_CREATED)
-async def execute_definition(definition_id: str, core: CoreDep,
-                             project: ProjectDep) -> w.ExecuteBatchDefinitionResponse:
-    run = await core.runs.execute(project, definition_id)
+async def execute_definition(definition_id: str, core: CoreDep, project: ProjectDep,
+                             idempotency_key: IdempotencyKey = None) -> w.ExecuteBatchDefinitionResponse:
+    """Start a run; the same ``Idempotency-Key`` header answers with the same run."""
+    run = await core.runs.execute(project, definition_id, idempotency_key=idempotency_key)
     return w.ExecuteBatchDefinitionResponse(execution_id=run.id, workflow_id=run.id)

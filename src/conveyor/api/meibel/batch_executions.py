@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 
-from conveyor.api.deps import CoreDep, ProjectDep
+from conveyor.api.deps import CoreDep, IdempotencyKey, ProjectDep
 from conveyor.api.meibel import convert
 from conveyor.api.meibel import schemas as w
 from conveyor.api.meibel.batch_definitions import to_filter
@@ -18,6 +19,7 @@ from conveyor.domain.status import ItemStatus, RunStatus
 from conveyor.errors import InvalidInputError
 from conveyor.services.core import Core
 from conveyor.services.recipes import RecipeFields
+from conveyor.services.runs import decode_cursor
 from conveyor.store.models import Project, Run
 
 router = APIRouter(prefix="/batch-executions", tags=["Batch Executions"])
@@ -39,8 +41,8 @@ async def render(core: Core, project: Project, run: Run, *, inline_items: bool =
 
 
 @router.post("", response_model=w.BatchExecutionResponse, status_code=status.HTTP_201_CREATED)
-async def create_execution(body: w.CreateBatchExecutionRequest, core: CoreDep,
-                           project: ProjectDep) -> w.BatchExecutionResponse:
+async def create_execution(body: w.CreateBatchExecutionRequest, core: CoreDep, project: ProjectDep,
+                           idempotency_key: IdempotencyKey = None) -> w.BatchExecutionResponse:
     """Legacy entry point: a batch definition is created (or an identical one reused) from the spec."""
     spec = body.batch_spec_json
     execution = spec.execution or w.LegacyExecution()
@@ -51,7 +53,8 @@ async def create_execution(body: w.CreateBatchExecutionRequest, core: CoreDep,
         concurrency=execution.concurrency if execution.concurrency is not None else DEFAULT_CONCURRENCY,
         retry_limit=execution.retry_limit if execution.retry_limit is not None else DEFAULT_RETRY_LIMIT)
     recipe = await core.recipes.find_or_create(project, fields, created_by="batch-execution")
-    run = await core.runs.execute(project, recipe.id, batch_spec=spec.model_dump(mode="json"))
+    run = await core.runs.execute(project, recipe.id, batch_spec=spec.model_dump(mode="json"),
+                                  idempotency_key=idempotency_key)
     return await render(core, project, run)
 
 
@@ -115,6 +118,26 @@ async def realtime_progress(execution_id: str, core: CoreDep, project: ProjectDe
             await asyncio.sleep(PROGRESS_INTERVAL_SECONDS)
 
     return event_stream(events())
+
+
+@router.get("/id/{execution_id}/results.jsonl", response_class=StreamingResponse)
+async def export_results(execution_id: str, core: CoreDep, project: ProjectDep, cursor: str | None = None,
+                         follow: bool = False) -> StreamingResponse:
+    """One JSON line per finished item, in finishing order; works while the run is going.
+
+    Each line carries a ``cursor``: pass the last one back to resume after it. ``follow=true`` keeps the
+    stream open until the run ends.
+    """
+    await core.runs.get(project, execution_id)
+    decode_cursor(cursor)  # a bad cursor is a 422 now, not a broken stream later
+    results = core.runs.results(project, execution_id, cursor=cursor, follow=follow)
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for position, item in results:
+            line = convert.item(item).model_dump(mode="json") | {"cursor": position}
+            yield (json.dumps(line, ensure_ascii=False) + "\n").encode()
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 @router.get("/id/{execution_id}/items", response_model=w.BatchItemList)

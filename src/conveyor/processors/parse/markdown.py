@@ -14,15 +14,16 @@ from conveyor.processors.parse.text import decode_text
 _ESCAPABLE = "\\`*_{}[]()#+-.!|<>~"
 _ESCAPE = re.compile(r"\\([" + re.escape(_ESCAPABLE) + r"])")
 _PLACEHOLDER_BASE = 0xE000  # private-use code points stand in for escaped characters while stripping
-_DROPPED_LINE = re.compile(r"^\s*(?:(?:```|~~~).*|\|?[\s:|-]*-[\s:|-]*\|?|(?:[-*_]\s*){3,}|=+)\s*$")
+# Bounded repeats keep every pattern linear in the line length, whatever the input.
+_DROPPED_LINE = re.compile(r"^\s*(?:(?:```|~~~).*|[\s:|-]*|(?:[*_]\s*){3,}|=+)\s*$")
 _LINE_PREFIX = re.compile(r"^\s*(?:>\s*)*(?:#{1,6}\s+|(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)?")
 _CLOSING_HASHES = re.compile(r"\s+#+\s*$")
 _INLINE = (
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),
-    (re.compile(r"</?[A-Za-z][^>\n]*>"), " "),
+    (re.compile(r"!\[([^\]]{0,500})\]\([^)]{0,2000}\)"), r"\1"),
+    (re.compile(r"\[([^\]]{0,500})\]\([^)]{0,2000}\)"), r"\1"),
+    (re.compile(r"\[([^\]]{0,500})\]\[[^\]]{0,500}\]"), r"\1"),
+    (re.compile(r"<((?:https?|mailto):[^>\s]{1,2000})>"), r"\1"),
+    (re.compile(r"</?[A-Za-z][^>\n]{0,500}>"), " "),
     (re.compile(r"`+"), ""),
     (re.compile(r"\*\*|__|~~"), ""),
     (re.compile(r"(?<!\w)[*_]|[*_](?!\w)"), ""),

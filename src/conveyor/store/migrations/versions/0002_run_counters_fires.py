@@ -33,6 +33,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_losses', sa.Integer(), server_default='0', nullable=False))
+        batch_op.create_index('ix_items_finished', ['run_id', 'finished_at', 'id'], unique=False)
 
     with op.batch_alter_table('runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pending', sa.Integer(), server_default='0', nullable=False))
@@ -61,6 +62,7 @@ def downgrade() -> None:
         batch_op.drop_column('pending')
 
     with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index('ix_items_finished')
         batch_op.drop_column('lease_losses')
 
     op.drop_table('fires')
