@@ -62,25 +62,29 @@ class Scheduler:
             run_id = await self._fire_if_due(recipe, now)
             if run_id is not None:
                 started.append(run_id)
-        await self._finish_orphans(now)
-        return started
+        return started + await self._finish_orphans(now)
 
     async def _fire_if_due(self, recipe: Recipe, now: datetime) -> str | None:
         assert recipe.recurrence_cron is not None
         tick = latest_tick(recipe.recurrence_cron, now)
         if tick < recipe.created_at.replace(microsecond=0):
             return None  # the schedule had not started yet
-        if not await self._fires.claim_tick(recipe.lineage_id, tick, recipe.id, self._name):
+        if not await self._fires.claim_tick(recipe.lineage_id, tick, recipe.id, self._name, at=now):
             return None
         fire = await self._fires.find(recipe.lineage_id, tick)
         assert fire is not None
         return await self._start(fire.id, recipe.project_id, recipe.id, recipe.lineage_id, tick)
 
-    async def _finish_orphans(self, now: datetime) -> None:
+    async def _finish_orphans(self, now: datetime) -> list[str]:
+        started = []
         for fire in await self._fires.unstarted(older_than=now - STALE_TICK):
-            recipe_project = await self._project_of(fire.recipe_id)
-            if recipe_project is not None:
-                await self._start(fire.id, recipe_project, fire.recipe_id, fire.lineage_id, fire.fire_time)
+            project_id = await self._project_of(fire.recipe_id)
+            if project_id is None:
+                continue
+            run_id = await self._start(fire.id, project_id, fire.recipe_id, fire.lineage_id, fire.fire_time)
+            if run_id is not None:
+                started.append(run_id)
+        return started
 
     async def _project_of(self, recipe_id: str) -> str | None:
         for recipe in await self._fires.scheduled_recipes():

@@ -27,11 +27,12 @@ class FiresRepo:
         async with self._db.read() as s:
             return list(await s.scalars(stmt))
 
-    async def claim_tick(self, lineage_id: str, fire_time: datetime, recipe_id: str, fired_by: str) -> bool:
+    async def claim_tick(self, lineage_id: str, fire_time: datetime, recipe_id: str, fired_by: str,
+                         at: datetime | None = None) -> bool:
         """Record the tick; True only for the one caller whose insert made the row."""
         insert = sqlite_insert if self._db.is_sqlite else pg_insert
         stmt = insert(Fire).values(lineage_id=lineage_id, fire_time=fire_time, recipe_id=recipe_id,
-                                   fired_by=fired_by, created_at=utcnow()).on_conflict_do_nothing()
+                                   fired_by=fired_by, created_at=at or utcnow()).on_conflict_do_nothing()
         async with self._db.write() as s:
             result = await s.execute(stmt)
             return bool(result.rowcount)  # type: ignore[attr-defined]
