@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import random
 import re
 import time
 from pathlib import Path
@@ -120,3 +121,21 @@ async def sleep_from_env(content: bytes, element: dict[str, Any], options: dict[
     if calls:
         _append(Path(calls), f"end {element['name']}")
     return echo(content, element, options)
+
+
+async def jitter_sleep(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """Sleeps a random 0–``options["max_sleep"]`` seconds (default 0.05), then returns one small JSON
+    artifact naming the element: an I/O-bound job of uneven length, for the crash test."""
+    await asyncio.sleep(random.uniform(0, float(options.get("max_sleep", 0.05))))
+    return {"name": element["name"], "element_id": element["id"], "size": len(content)}
+
+
+def faulty(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """For names ``f-NNN``: NNN % 100 == 0 fails permanently; NNN % 10 < 3 fails once, transiently
+    (about 30% of files); the rest succeed at once."""
+    index = int(element["name"].split("-")[1].split(".")[0])
+    if index % 100 == 0:
+        raise PermanentError(f"{element['name']} is corrupt")
+    if index % 10 < 3 and count_call(options, element) == 1:
+        raise RetryableError("upstream answered 503", retry_after=0.0)
+    return {"name": element["name"]}
