@@ -124,3 +124,12 @@ async def test_results_export_streams_while_running_and_resumes_from_a_cursor(ap
     assert await _export(client, run_id, cursor=rest[-1]["cursor"]) == []
     bad = await client.get(f"/v2/batch-executions/id/{run_id}/results.jsonl", params={"cursor": "nope"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+async def test_an_agent_time_limit_stops_a_slow_item(app_client: AppClient) -> None:
+    client, _ = app_client
+    run, _ids = await run_once(client, "sleepy", text_files("slow.txt"), retry_limit=1, sleep=30,
+                               timeout_seconds=0.2)
+    [item] = await all_items(client, run["id"])
+    assert item["status"] == "FAILED" and item["attempts"] == 2
+    assert "timed out after 0.2 s" in item["error"] and "gave up after 2 attempts" in item["error"]

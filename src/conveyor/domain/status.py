@@ -68,3 +68,9 @@ def can_move_item(old: ItemStatus, new: ItemStatus) -> bool:
 def allowed_sources(new: RunStatus) -> frozenset[RunStatus]:
     """The run statuses from which ``new`` may be reached."""
     return frozenset(old for old, targets in RUN_TRANSITIONS.items() if new in targets)
+
+
+def require_item_move(old: ItemStatus, new: ItemStatus) -> None:
+    """Guard for code that moves items in bulk: the move must be one the state machine allows."""
+    if not can_move_item(old, new):
+        raise ValueError(f"items cannot move from {old} to {new}")

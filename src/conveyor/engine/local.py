@@ -29,6 +29,7 @@ from conveyor.store.versioned import VersionedRepo
 
 log = logging.getLogger("conveyor.engine")
 IDLE_POLL_SECONDS = 1.0
+CLAIM_GATHER_SECONDS = 0.005
 MAX_LEASE_LOSSES = 3
 
 
@@ -167,6 +168,7 @@ class RunWorker:
         self._changed = asyncio.Event()
         self._stopping = False
         self._throttled = False
+        self._free_since: float | None = None
         self._task = asyncio.create_task(self._main(), name=f"run-{ctx.run.id}")
 
     @property
@@ -203,20 +205,29 @@ class RunWorker:
                         return
                     await self._idle()
                     continue
-                await self._wait_for_change(within=IDLE_POLL_SECONDS)
+                free = self._ctx.recipe.concurrency - len(self._inflight)
+                await self._wait_for_change(within=CLAIM_GATHER_SECONDS if free > 0 else IDLE_POLL_SECONDS)
         finally:
             self._shared.capacity.forget(self._run_id)
 
     @property
     def _batch_floor(self) -> int:
-        """Claim when this many slots are free (or none is busy): fewer, larger claim transactions."""
+        """Claim at once when this many slots are free (or none is busy); fewer wait CLAIM_GATHER_SECONDS."""
         return max(1, self._ctx.recipe.concurrency // 8)
 
     async def _claim(self) -> int:
         shared = self._shared
         wanted = self._ctx.recipe.concurrency - len(self._inflight)
-        if wanted <= 0 or (self._inflight and wanted < self._batch_floor):
+        if wanted <= 0:
+            self._free_since = None
             return 0
+        loop_time = asyncio.get_running_loop().time()
+        if self._free_since is None:
+            self._free_since = loop_time
+        gathering = loop_time - self._free_since < CLAIM_GATHER_SECONDS
+        if self._inflight and wanted < self._batch_floor and gathering:
+            return 0  # wait a moment for more slots to free up: fewer, larger claims
+        self._free_since = None
         granted = shared.capacity.acquire(self._run_id, wanted, wake=self._changed.set)
         await self._mark_throttled(granted == 0 and not self._inflight)
         if granted == 0:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
-from conveyor.domain.status import ItemStatus, RunStatus, allowed_sources
+from conveyor.domain.status import ItemStatus, RunStatus, allowed_sources, require_item_move
 from conveyor.errors import ConflictError
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
@@ -279,6 +279,7 @@ class ItemsRepo:
             deltas: Counter[tuple[str, ItemStatus]] = Counter()
             now = utcnow()
             for status in (ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.PENDING):
+                require_item_move(ItemStatus.RUNNING, status)
                 group = [r for r in live if r.status == status]
                 if group:
                     await self._set_results(s, status, group, outputs, now)
@@ -368,6 +369,7 @@ class ItemsRepo:
                                 lease_losses=0)
 
     async def _move(self, run_id: str, old: ItemStatus, new: ItemStatus, **values: Any) -> int:
+        require_item_move(old, new)
         async with self._db.write() as s:
             result = await s.execute(update(Item).where(Item.run_id == run_id, Item.status == old.value)
                                      .values(status=new.value, **values))
