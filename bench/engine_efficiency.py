@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import add_elements, now, open_bench, start_run, wait_done  # noqa: E402
+from bench.harness import add_elements, now, open_bench, start_run, wait_done
 
 TARGET = 0.95
 
