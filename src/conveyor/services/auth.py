@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from conveyor.errors import AuthenticationError, NotFoundError
@@ -27,8 +28,13 @@ class Bootstrap:
 
 
 class AuthService:
-    def __init__(self, projects: ProjectsRepo) -> None:
+    """Keys and the projects they open. Successful look-ups are cached for ``cache_seconds``; a revoke in
+    this process takes effect at once, one made elsewhere (another replica, the CLI) within that time."""
+
+    def __init__(self, projects: ProjectsRepo, cache_seconds: float = 5.0) -> None:
         self._projects = projects
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Project]] = {}
 
     async def bootstrap(self, pinned_key: str | None, *, make_key: bool = True) -> Bootstrap:
         """Ensure the default project; with ``make_key``, give it a first key if no key exists yet.
@@ -68,12 +74,20 @@ class AuthService:
     async def revoke_key(self, key_id: str) -> None:
         if not await self._projects.revoke_key(key_id):
             raise NotFoundError(f"API key {key_id} not found or already revoked")
+        self._cache.clear()
 
     async def authenticate(self, secret: str | None) -> Project:
         if not secret:
             raise AuthenticationError("missing API key: send Meibel-API-Key or Authorization: Bearer")
-        key = await self._projects.key_by_hash(hash_key(secret))
+        digest = hash_key(secret)
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        key = await self._projects.key_by_hash(digest)
         project = await self._projects.get(key.project_id) if key is not None else None
         if project is None:
             raise AuthenticationError("invalid or revoked API key")
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic() + self._cache_seconds, project)
         return project

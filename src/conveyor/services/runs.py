@@ -16,7 +16,7 @@ from conveyor.errors import ConflictError, InvalidInputError, NotFoundError
 from conveyor.services.containers import ContainersService
 from conveyor.services.recipes import RecipesService
 from conveyor.store.models import Item, Project, Recipe, Run
-from conveyor.store.runs import ItemPage, ItemsRepo, RunPage, RunsRepo
+from conveyor.store.runs import ItemPage, ItemsRepo, RunPage, RunsRepo, counts_of
 from conveyor.store.types import utcnow
 
 MAX_ITEM_PAGE = 1000
@@ -127,7 +127,8 @@ class RunsService:
                                      limit=limit, sort_by=sort_by, descending=descending)
 
     async def counts(self, run: Run) -> dict[ItemStatus, int]:
-        return await self._runs.counts(run.id)
+        """The counters of the run as read (they live on the run row)."""
+        return counts_of(run)
 
     async def items(self, project: Project, run_id: str, *, status: ItemStatus | None,
                     cursor: int | None, limit: int) -> ItemPage:
@@ -191,8 +192,7 @@ class RunsService:
 
     async def progress(self, project: Project, run_id: str) -> Progress:
         run = await self.get(project, run_id)
-        counts = await self._runs.counts(run.id)
-        return _progress(run, counts, utcnow())
+        return _progress(run, counts_of(run), utcnow())
 
 
 def _progress(run: Run, counts: dict[ItemStatus, int], now: datetime) -> Progress:

@@ -101,6 +101,10 @@ class ItemResult:
     outputs: tuple[OutputRow, ...] = ()
 
 
+def counts_of(run: Run) -> dict[ItemStatus, int]:
+    return {status: int(getattr(run, COUNTER[status])) for status in ItemStatus}
+
+
 def _moves(deltas: Counter[tuple[str, ItemStatus]]) -> Iterable[tuple[str, dict[str, Any]]]:
     """Counter changes per run as UPDATE values: ``{"pending": runs.pending - 3, ...}``."""
     per_run: dict[str, dict[ItemStatus, int]] = {}
@@ -186,9 +190,7 @@ class RunsRepo:
         """The run's counters (one row read)."""
         async with self._db.read() as s:
             run = await s.get(Run, run_id)
-        if run is None:
-            return dict.fromkeys(ItemStatus, 0)
-        return {status: int(getattr(run, COUNTER[status])) for status in ItemStatus}
+        return counts_of(run) if run is not None else dict.fromkeys(ItemStatus, 0)
 
     async def recount(self, run_id: str) -> dict[ItemStatus, int]:
         """Counts by scanning the items; ``reconcile`` writes them back as the counters."""
