@@ -49,7 +49,7 @@ class Core:
     downloads: DownloadsService
     engine: LocalEngine
     scheduler: Scheduler
-    parse_pool: ProcessPoolExecutor
+    parser: ParseProcessor
 
     async def start_background(self) -> None:
         """The engine, and the cron scheduler unless this process has it turned off."""
@@ -61,7 +61,7 @@ class Core:
         await self.scheduler.stop()
         await self.engine.stop()
         await self.downloads.close()
-        self.parse_pool.shutdown(wait=False, cancel_futures=True)
+        self.parser.close()
         await self.db.close()
 
 
@@ -74,9 +74,10 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     transfers, runs_repo, items = TransfersRepo(db), RunsRepo(db), ItemsRepo(db)
     recipes_repo = VersionedRepo(db, Recipe)
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
-    pool = ProcessPoolExecutor(settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+    parser = ParseProcessor(lambda: ProcessPoolExecutor(settings.parse_workers,
+                                                        mp_context=multiprocessing.get_context("spawn")))
     configured = [load_processor(spec) for spec in settings.processors]
-    registry = ProcessorRegistry([ParseProcessor(pool), PythonProcessor([Path.cwd()]), *configured,
+    registry = ProcessorRegistry([parser, PythonProcessor([Path.cwd()]), *configured,
                                   *extra_processors])
     agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
     recipes = RecipesService(recipes_repo, agents, containers)
@@ -88,4 +89,4 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
         settings=settings, db=db, auth=AuthService(ProjectsRepo(db)), containers=containers, agents=agents,
         artifact_schemas=ArtifactSchemasService(VersionedRepo(db, ArtifactSchema)), recipes=recipes, runs=runs,
         downloads=DownloadsService(containers, elements, transfers, blobs, settings.work_dir),
-        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parse_pool=pool)
+        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parser=parser)

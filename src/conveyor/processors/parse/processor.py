@@ -1,14 +1,14 @@
 """The ``parse`` processor: runs :func:`~conveyor.processors.parse.parse_file` in a worker process.
 
-The executor is passed in (the server's spawn-context process pool), so a file that crashes or hangs a
-parsing library takes down a worker, not the server. A crashed worker makes the item retryable; an
-unparseable file fails it for good.
+The executor comes from a factory (the server's spawn-context process pool), so a file that crashes a
+parsing library takes down a worker, not the server. A crashed worker makes the item retryable and the
+pool is replaced, so later items do not inherit the breakage; an unparseable file fails for good.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -26,18 +26,38 @@ class ParseProcessor:
 
     kind: ClassVar[str] = "parse"
 
-    def __init__(self, executor: Executor) -> None:
-        self._executor = executor
+    def __init__(self, executor_factory: Callable[[], Executor]) -> None:
+        self._factory = executor_factory
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = self._factory()
+        return self._executor
 
     async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
         loop = asyncio.get_running_loop()
+        executor = self.executor
         try:
             document = await loop.run_in_executor(
-                self._executor, parse_element, item.path, item.name, item.media_type, dict(options))
+                executor, parse_element, item.path, item.name, item.media_type, dict(options))
         except BrokenProcessPool as e:
+            self._replace(executor)
             raise RetryableError("parser worker crashed", element_id=item.element_id) from e
         return [Artifact.markdown(document.markdown), Artifact.text(document.text),
                 Artifact.json(document.pages, name="pages")]
+
+
+    def _replace(self, broken: Executor) -> None:
+        if self._executor is broken:
+            self._executor = None
+            broken.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
 
 def parse_element(path: Path, name: str, media_type: str, options: dict[str, Any]) -> ParsedDocument:
