@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from conveyor.store.turns import WriteTurns
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -34,7 +35,7 @@ class Database:
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
         # SQLite has one writer: queue this process's writers here instead of in SQLite's busy handler,
         # which sleeps in coarse steps
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._turns = WriteTurns() if self.is_sqlite else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -42,17 +43,18 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits on success and rolls back on error."""
-        async with self._write_turn(), self._writer() as session, session.begin():
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error; ``urgent`` writers
+        (claiming work for idle slots) go before others waiting for SQLite's single writer."""
+        async with self._write_turn(urgent), self._writer() as session, session.begin():
             yield session
 
     @asynccontextmanager
-    async def _write_turn(self) -> AsyncIterator[None]:
-        if self._write_lock is None:
+    async def _write_turn(self, urgent: bool) -> AsyncIterator[None]:
+        if self._turns is None:
             yield
             return
-        async with self._write_lock:
+        async with self._turns.turn(urgent=urgent):
             yield
 
     async def migrate(self) -> None:

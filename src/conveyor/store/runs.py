@@ -248,7 +248,7 @@ class ItemsRepo:
                 .values(status=ItemStatus.RUNNING.value, lease_owner=owner, lease_expires_at=lease_until,
                         attempts=t.attempts + 1, started_at=now, error=None)
                 .returning(t.id, t.element_id, t.element_name, t.attempts, t.status))
-        async with self._db.write() as s:
+        async with self._db.write(urgent=True) as s:
             items = [ClaimedItem(*row) for row in await s.execute(stmt)]
             if not items:
                 return []
