@@ -231,3 +231,18 @@ async def test_a_parse_run_completes_on_this_backend(database_url: str, tmp_path
             await asyncio.sleep(0.1)
         assert run["status"] == "COMPLETED" and run["succeeded"] == 3
         assert sorted(i["filename"] for i in run["items"]) == ["doc0.md", "doc1.md", "doc2.md"]
+
+
+async def test_a_runs_concurrency_holds_across_processes(db: Database) -> None:
+    """Two engines (owners) on one database: the RUNNING count in the database caps both."""
+    project, container, _ = await seed(db)
+    run = await new_run(db, project, container, ElementFilter())
+    items = ItemsRepo(db)
+    soon = utcnow() + timedelta(seconds=60)
+    first = await items.claim(run.id, 10, "process-a", soon, concurrency=3)
+    assert len(first) == 3
+    assert await items.claim(run.id, 10, "process-b", soon, concurrency=3) == []
+    done = ItemResult(item_id=first[0].item.id, run_id=run.id, owner="process-a", status=ItemStatus.SUCCEEDED,
+                      project_id=project.id, element_id=first[0].item.element_id, output_container_id=container.id)
+    assert await items.apply([done]) == 1
+    assert len(await items.claim(run.id, 10, "process-b", soon, concurrency=3)) == 1

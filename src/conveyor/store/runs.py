@@ -235,8 +235,28 @@ class ItemsRepo:
         async with self._db.read() as s:
             return list(await s.scalars(stmt.order_by(Item.finished_at, Item.id).limit(limit)))
 
-    async def claim(self, run_id: str, limit: int, owner: str, lease_until: datetime) -> list[Claimed]:
-        """Lease up to ``limit`` due PENDING items of a run to ``owner`` (attempts +1), with their elements."""
+    async def claim(self, run_id: str, limit: int, owner: str, lease_until: datetime,
+                    concurrency: int | None = None) -> list[Claimed]:
+        """Lease up to ``limit`` due PENDING items of a run to ``owner`` (attempts +1), with their elements.
+
+        With ``concurrency``, the run's RUNNING count in the database caps the claim, so the limit holds
+        across every process that works on the run, not only within this one.
+        """
+        async with self._db.write(urgent=True) as s:
+            if concurrency is not None:
+                limit = min(limit, concurrency - await self._running(s, run_id))
+            if limit <= 0:
+                return []
+            return await self._claim(s, run_id, limit, owner, lease_until)
+
+    async def _running(self, s: AsyncSession, run_id: str) -> int:
+        stmt = select(Run.running).where(Run.id == run_id)
+        if not self._db.is_sqlite:
+            stmt = stmt.with_for_update()
+        return int((await s.execute(stmt)).scalar() or 0)
+
+    async def _claim(self, s: AsyncSession, run_id: str, limit: int, owner: str,
+                     lease_until: datetime) -> list[Claimed]:
         now = utcnow()
         due = (select(Item.id).where(Item.run_id == run_id, Item.status == ItemStatus.PENDING.value,
                                      (Item.not_before.is_(None)) | (Item.not_before <= now))
@@ -248,15 +268,14 @@ class ItemsRepo:
                 .values(status=ItemStatus.RUNNING.value, lease_owner=owner, lease_expires_at=lease_until,
                         attempts=t.attempts + 1, started_at=now, error=None)
                 .returning(t.id, t.element_id, t.element_name, t.attempts, t.status))
-        async with self._db.write(urgent=True) as s:
-            items = [ClaimedItem(*row) for row in await s.execute(stmt)]
-            if not items:
-                return []
-            await move_counters(s, Counter({(run_id, ItemStatus.PENDING): -len(items),
-                                            (run_id, ItemStatus.RUNNING): len(items)}))
-            rows = await s.execute(select(e.id, e.name, e.media_type, e.size, e.sha256, e.metadata)
-                                   .where(e.id.in_([i.element_id for i in items])))
-            elements = {row[0]: ClaimedElement(*row) for row in rows}
+        items = [ClaimedItem(*row) for row in await s.execute(stmt)]
+        if not items:
+            return []
+        await move_counters(s, Counter({(run_id, ItemStatus.PENDING): -len(items),
+                                        (run_id, ItemStatus.RUNNING): len(items)}))
+        rows = await s.execute(select(e.id, e.name, e.media_type, e.size, e.sha256, e.metadata)
+                               .where(e.id.in_([i.element_id for i in items])))
+        elements = {row[0]: ClaimedElement(*row) for row in rows}
         return [Claimed(item, elements.get(item.element_id)) for item in sorted(items, key=lambda i: i.id)]
 
     async def next_due(self, run_id: str) -> datetime | None:
