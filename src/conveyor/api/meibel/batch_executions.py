@@ -142,10 +142,12 @@ async def export_results(execution_id: str, core: CoreDep, project: ProjectDep, 
 
 @router.get("/id/{execution_id}/items", response_model=w.BatchItemList)
 async def list_items(execution_id: str, core: CoreDep, project: ProjectDep,
-                     status: ItemStatus | None = None, cursor: int | None = Query(default=None, ge=0),
+                     status: ItemStatus | None = None, cursor: str | None = Query(default=None, pattern=r"^\d{0,18}$"),
                      limit: int = Query(default=100, ge=1, le=1000)) -> w.BatchItemList:
-    """The run's items in order, filterable by status; pass ``next_cursor`` back as ``cursor``."""
-    page = await core.runs.items(project, execution_id, status=status, cursor=cursor, limit=limit)
+    """The run's items in order, filterable by status; pass ``next_cursor`` back as ``cursor`` (empty: the
+    first page, as for the other cursors of this API)."""
+    page = await core.runs.items(project, execution_id, status=status, cursor=int(cursor) if cursor else None,
+                                 limit=limit)
     return w.BatchItemList(items=[convert.item(i) for i in page.items],
                            next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
                            has_next=page.next_cursor is not None)
