@@ -234,7 +234,8 @@ class RunWorker:
             return 0
         lease_until = utcnow() + timedelta(seconds=shared.settings.lease_seconds)
         claimed = await shared.items.claim(self._run_id, granted, shared.runner.owner, lease_until,
-                                           concurrency=self._ctx.recipe.concurrency)
+                                           concurrency=self._ctx.recipe.concurrency,
+                                           finished_unrecorded=shared.results.unapplied(self._run_id))
         if len(claimed) < granted:  # the run has no more due items for now
             shared.capacity.release(self._run_id, granted - len(claimed))
             shared.capacity.acquire(self._run_id, 0)

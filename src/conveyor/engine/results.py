@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 
 from conveyor.store.runs import ItemResult, ItemsRepo
 
@@ -22,6 +23,7 @@ class ResultWriter:
     def __init__(self, items: ItemsRepo) -> None:
         self._items = items
         self._queue: list[ItemResult] = []
+        self._unapplied: Counter[str] = Counter()
         self._submitted = 0
         self._applied = 0
         self._wake = asyncio.Event()
@@ -40,8 +42,13 @@ class ResultWriter:
 
     def submit(self, result: ItemResult) -> None:
         self._queue.append(result)
+        self._unapplied[result.run_id] += 1
         self._submitted += 1
         self._wake.set()
+
+    def unapplied(self, run_id: str) -> int:
+        """Results of the run submitted but not yet in the database (their items still count as RUNNING)."""
+        return self._unapplied[run_id]
 
     async def flush(self) -> None:
         target = self._submitted
@@ -69,6 +76,8 @@ class ResultWriter:
             except Exception:  # the database may be briefly unavailable: keep the batch, try again
                 log.exception("recording %d item results failed; retrying", len(batch))
                 await asyncio.sleep(RETRY_SECONDS)
+        for result in batch:
+            self._unapplied[result.run_id] -= 1
         async with self._progress:
             self._applied += len(batch)
             self._progress.notify_all()

@@ -175,7 +175,8 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "element_id", name="uq_items_run_element"),
         Index("ix_items_finished", "run_id", "finished_at", "id"),
-        Index("ix_items_claim", "run_id", "status", "not_before"),
+        Index("ix_items_claim", "run_id", "status", "id"),
+        Index("ix_items_due", "run_id", "status", "not_before"),
         Index("ix_items_recovery", "status", "lease_expires_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

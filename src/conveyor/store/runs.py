@@ -236,15 +236,17 @@ class ItemsRepo:
             return list(await s.scalars(stmt.order_by(Item.finished_at, Item.id).limit(limit)))
 
     async def claim(self, run_id: str, limit: int, owner: str, lease_until: datetime,
-                    concurrency: int | None = None) -> list[Claimed]:
+                    concurrency: int | None = None, finished_unrecorded: int = 0) -> list[Claimed]:
         """Lease up to ``limit`` due PENDING items of a run to ``owner`` (attempts +1), with their elements.
 
         With ``concurrency``, the run's RUNNING count in the database caps the claim, so the limit holds
-        across every process that works on the run, not only within this one.
+        across every process that works on the run, not only within this one; ``finished_unrecorded``
+        are this process's items that finished but whose results are not written yet.
         """
         async with self._db.write(urgent=True) as s:
             if concurrency is not None:
-                limit = min(limit, concurrency - await self._running(s, run_id))
+                running = await self._running(s, run_id) - finished_unrecorded
+                limit = min(limit, concurrency - running)
             if limit <= 0:
                 return []
             return await self._claim(s, run_id, limit, owner, lease_until)

@@ -34,6 +34,10 @@ def upgrade() -> None:
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_losses', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index('ix_items_finished', ['run_id', 'finished_at', 'id'], unique=False)
+        # claims walk a run's PENDING items in id order; the earliest not_before has its own index
+        batch_op.drop_index('ix_items_claim')
+        batch_op.create_index('ix_items_claim', ['run_id', 'status', 'id'], unique=False)
+        batch_op.create_index('ix_items_due', ['run_id', 'status', 'not_before'], unique=False)
 
     with op.batch_alter_table('runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pending', sa.Integer(), server_default='0', nullable=False))
@@ -63,6 +67,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index('ix_items_finished')
+        batch_op.drop_index('ix_items_due')
+        batch_op.drop_index('ix_items_claim')
+        batch_op.create_index('ix_items_claim', ['run_id', 'status', 'not_before'], unique=False)
         batch_op.drop_column('lease_losses')
 
     op.drop_table('fires')
