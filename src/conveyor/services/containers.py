@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from conveyor.store.transfers import TransfersRepo
 from conveyor.store.types import utcnow
 
 MAX_PAGE = 1000
+UPLOAD_SAVE_SECONDS = 0.25
 GENERIC_MEDIA_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 
 
@@ -38,6 +40,7 @@ class ContainersService:
         self._transfers = transfers
         self._blobs = blobs
         self._max_upload_bytes = max_upload_bytes
+        self._upload_saved: dict[str, float] = {}
 
     # containers ---------------------------------------------------------------------------------
     async def create(self, project_id: str, name: str, description: str = "", kind: str = "upload",
@@ -137,14 +140,20 @@ class ContainersService:
             files=[], total_bytes=0, error=None, created_at=utcnow(), finished_at=None))
 
     async def record_upload_file(self, upload: Upload, element: Element) -> None:
+        """Note a stored file; the record is saved at most every ``UPLOAD_SAVE_SECONDS`` while it runs."""
         upload.files = [*upload.files, {"name": element.name, "data_element_id": element.id,
                                         "size": element.size, "media_type": element.media_type}]
         upload.total_bytes += element.size
-        await self._transfers.save_upload(upload.id, files=upload.files, total_bytes=upload.total_bytes)
+        now = time.monotonic()
+        if now - self._upload_saved.get(upload.id, 0.0) >= UPLOAD_SAVE_SECONDS:
+            self._upload_saved[upload.id] = now
+            await self._transfers.save_upload(upload.id, files=upload.files, total_bytes=upload.total_bytes)
 
     async def finish_upload(self, upload: Upload, error: str | None = None) -> None:
-        await self._transfers.save_upload(upload.id, status="failed" if error else "completed",
-                                          error=error, finished_at=utcnow())
+        self._upload_saved.pop(upload.id, None)
+        await self._transfers.save_upload(upload.id, status="failed" if error else "completed", error=error,
+                                          files=upload.files, total_bytes=upload.total_bytes,
+                                          finished_at=utcnow())
 
     async def get_upload(self, project_id: str, upload_id: str) -> Upload:
         upload = await self._transfers.get_upload(upload_id)

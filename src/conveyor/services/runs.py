@@ -118,6 +118,12 @@ class RunsService:
             raise NotFoundError(f"batch execution {run_id} not found")
         return run
 
+    async def get_with_recipe(self, project: Project, run_id: str) -> tuple[Run, Recipe]:
+        found = await self._runs.get_with_recipe(project.id, run_id)
+        if found is None:
+            raise NotFoundError(f"batch execution {run_id} not found")
+        return found
+
     async def recipe_of(self, project: Project, run: Run) -> Recipe:
         return await self._recipes.get(project, run.recipe_id, include_deleted=True)
 

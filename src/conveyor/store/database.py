@@ -85,8 +85,10 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # writers take the write lock up front; readers run each statement on its own (WAL snapshot per
+        # statement), which saves a round trip to the driver's thread per read session
+        if conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _upgrade(connection: Connection) -> None:

@@ -24,7 +24,7 @@ from conveyor.domain.status import ItemStatus, RunStatus, allowed_sources, requi
 from conveyor.errors import ConflictError
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
-from conveyor.store.models import Blob, Element, Item, Run
+from conveyor.store.models import Blob, Element, Item, Recipe, Run
 from conveyor.store.types import utcnow
 
 ELEMENTS: Table = Element.__table__  # type: ignore[assignment]  # Core tables for executemany/upsert
@@ -149,6 +149,13 @@ class RunsRepo:
         async with self._db.read() as s:
             run = await s.get(Run, run_id)
             return run if run is not None and run.project_id == project_id else None
+
+    async def get_with_recipe(self, project_id: str, run_id: str) -> tuple[Run, Recipe] | None:
+        """A run and the recipe version it ran, in one read."""
+        async with self._db.read() as s:
+            row = (await s.execute(select(Run, Recipe).join(Recipe, Recipe.id == Run.recipe_id)
+                                   .where(Run.id == run_id, Run.project_id == project_id))).first()
+        return (row[0], row[1]) if row is not None else None
 
     async def by_idempotency_key(self, project_id: str, key: str) -> Run | None:
         async with self._db.read() as s:

@@ -20,16 +20,17 @@ from conveyor.errors import InvalidInputError
 from conveyor.services.core import Core
 from conveyor.services.recipes import RecipeFields
 from conveyor.services.runs import decode_cursor
-from conveyor.store.models import Project, Run
+from conveyor.store.models import Project, Recipe, Run
 
 router = APIRouter(prefix="/batch-executions", tags=["Batch Executions"])
 PROGRESS_INTERVAL_SECONDS = 0.5
 READ_ONLY_FIELDS = ("end_time", "total_items", "succeeded", "failed", "items")
 
 
-async def render(core: Core, project: Project, run: Run, *, inline_items: bool = True) -> w.BatchExecutionResponse:
+async def render(core: Core, project: Project, run: Run, *, inline_items: bool = True,
+                 recipe: Recipe | None = None) -> w.BatchExecutionResponse:
     """An execution with its counts; ``items`` inline once terminal and small enough (not in lists)."""
-    recipe = await core.runs.recipe_of(project, run)
+    recipe = recipe or await core.runs.recipe_of(project, run)
     counts = await core.runs.counts(run)
     items = None
     small = run.total_items <= core.settings.inline_items_limit
@@ -71,7 +72,8 @@ async def list_executions(core: CoreDep, project: ProjectDep, input_datasource_i
 
 @router.get("/id/{execution_id}", response_model=w.BatchExecutionResponse)
 async def get_execution(execution_id: str, core: CoreDep, project: ProjectDep) -> w.BatchExecutionResponse:
-    return await render(core, project, await core.runs.get(project, execution_id))
+    run, recipe = await core.runs.get_with_recipe(project, execution_id)
+    return await render(core, project, run, recipe=recipe)
 
 
 @router.put("/id/{execution_id}", response_model=w.BatchExecutionResponse)
