@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.harness import add_elements, open_bench  # noqa: E402  (the repository root is importable now)
+from bench.rss import RssSampler  # noqa: E402
 from tests.support.server import LiveServer  # noqa: E402
 
 MB = 1024 * 1024
@@ -52,36 +52,6 @@ async def prepare(home: Path, items: int) -> str:
         return bench.container_id
     finally:
         await bench.core.close()
-
-
-class RssSampler(threading.Thread):
-    """The RSS of a process plus its children, every ``every`` seconds until stopped."""
-
-    def __init__(self, pid: int, every: float = RSS_EVERY) -> None:
-        super().__init__(daemon=True)
-        self._process = psutil.Process(pid)
-        self._every = every
-        self._stop_event = threading.Event()
-        self.samples: list[int] = []
-
-    def rss(self) -> int:
-        total = int(self._process.memory_info().rss)
-        for child in self._process.children(recursive=True):
-            try:
-                total += int(child.memory_info().rss)
-            except psutil.NoSuchProcess:
-                continue
-        return total
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            self.samples.append(self.rss())
-            self._stop_event.wait(self._every)
-
-    def stop(self) -> int:
-        self._stop_event.set()
-        self.join()
-        return max(self.samples)
 
 
 class Prober(threading.Thread):
@@ -121,7 +91,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def idle_rss(pid: int, seconds: float = 1.0) -> int:
-    sampler = RssSampler(pid)
+    sampler = RssSampler(pid, RSS_EVERY)
     sampler.start()
     time.sleep(seconds)
     return sampler.stop()
@@ -153,7 +123,7 @@ def measure(server: LiveServer, container_id: str, items: int, concurrency: int)
     with httpx.Client(base_url=server.url, headers={"Meibel-API-Key": API_KEY}, timeout=600) as client:
         definition = make_definition(client, container_id, concurrency)
         baseline = idle_rss(pid)
-        sampler = RssSampler(pid)
+        sampler = RssSampler(pid, RSS_EVERY)
         sampler.start()
         started = time.perf_counter()
         run_id = client.post(f"/v2/batch-definitions/id/{definition}/execute").raise_for_status().json()[

@@ -16,15 +16,18 @@ import hashlib
 import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.rss import RssSampler  # noqa: E402  (the repository root is importable now)
+from tests.support.server import LiveServer  # noqa: E402
+
 MIB = 1024 * 1024
 SAMPLE_SECONDS = 0.05
 BOUNDARY = "conveyor-bench-boundary-7f3a9c"
@@ -56,37 +59,8 @@ def multipart_body(file: Generated) -> Iterator[bytes]:
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-class RssSampler(threading.Thread):
-    """Samples the RSS of a process and its children every 50 ms until stopped."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self._process = psutil.Process(pid)
-        self._stop_event = threading.Event()
-        self.samples: list[int] = []
-
-    def rss(self) -> int:
-        total = self._process.memory_info().rss
-        for child in self._process.children(recursive=True):
-            try:
-                total += child.memory_info().rss
-            except psutil.NoSuchProcess:
-                continue
-        return total
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            self.samples.append(self.rss())
-            self._stop_event.wait(SAMPLE_SECONDS)
-
-    def stop(self) -> int:
-        self._stop_event.set()
-        self.join()
-        return max(self.samples)
-
-
 def idle_baseline(pid: int, seconds: float = 1.0) -> int:
-    sampler = RssSampler(pid)
+    sampler = RssSampler(pid, SAMPLE_SECONDS)
     sampler.start()
     time.sleep(seconds)
     return sampler.stop()
@@ -105,7 +79,7 @@ def measure(base_url: str, api_key: str, pid: int, size: int) -> dict[str, float
                     files={"files": ("warmup.txt", b"warm up", "text/plain")}).raise_for_status()
         baseline = idle_baseline(pid)
         file = Generated(size)
-        sampler = RssSampler(pid)
+        sampler = RssSampler(pid, SAMPLE_SECONDS)
         sampler.start()
         started = time.perf_counter()
         response = client.post(f"/v2/datasources/{datasource_id}/content", content=multipart_body(file),
@@ -124,8 +98,6 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=1024, help="upload size in MiB (default 1024)")
     parser.add_argument("--target-mb", type=float, default=200, help="PASS when peak RSS stays below this")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
-    from tests.support.server import LiveServer  # the repository root is importable only from here on
 
     size = args.size_mb * MIB
     with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp:
