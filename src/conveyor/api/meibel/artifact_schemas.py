@@ -17,9 +17,13 @@ router = APIRouter(prefix="/artifact-schemas", tags=["Artifact Schemas"])
 @router.get("")
 async def list_schemas(core: CoreDep, project: ProjectDep, offset: int = Query(default=0, ge=0),
                        limit: int | None = Query(default=None, ge=1, le=1000),
-                       sort_by: str | None = None, sort_order: str | None = None) -> dict[str, Any]:
-    page = await core.artifact_schemas.list(project.id, offset, limit)
-    return _paged([convert.artifact_schema_summary(s) for s in page.rows], page.total, offset, limit)
+                       sort_by: str = Query(default="created_at", pattern="^(created_at|name)$"),
+                       sort_order: str = Query(default="asc", pattern="^(asc|desc)$")) -> dict[str, Any]:
+    rows = (await core.artifact_schemas.list(project.id, 0, None)).rows
+    key = (lambda s: s.name) if sort_by == "name" else (lambda s: (s.created_at, s.id))
+    rows = sorted(rows, key=key, reverse=sort_order == "desc")
+    end = None if limit is None else offset + limit
+    return _paged([convert.artifact_schema_summary(s) for s in rows[offset:end]], len(rows), offset, limit)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
