@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import os
@@ -86,3 +87,33 @@ def test_processor_errors_survive_pickling() -> None:
         assert type(copy) is type(error)
         assert (copy.message, copy.context) == (error.message, error.context)
     assert pickle.loads(pickle.dumps(RetryableError(retry_after=2.5))).retry_after == 2.5
+
+
+async def test_giving_up_on_a_slow_file_stops_its_worker(tmp_path: Path, samples: dict[str, Path]) -> None:
+    """A file the parser chews on for long (a huge HTML table) is abandoned when the item's time runs out:
+    the stuck worker is killed and the next item parses on a fresh pool."""
+    rows = "".join(f"<tr><td>{i}</td><td>{'cell ' * 20}</td></tr>" for i in range(40_000))
+    slow = tmp_path / "huge.html"
+    slow.write_text(f"<html><body><table>{rows}</table></body></html>")
+    spawn = multiprocessing.get_context("spawn")
+    made: list[ProcessPoolExecutor] = []
+
+    def new_pool() -> ProcessPoolExecutor:
+        made.append(ProcessPoolExecutor(max_workers=1, mp_context=spawn))
+        return made[-1]
+
+    processor = ParseProcessor(new_pool)
+    try:
+        await processor.run(_item(samples["onboarding.md"], "text/markdown"), {})  # the worker is up
+        workers = list(made[0]._processes.values())
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(processor.run(_item(slow, "text/html"), {}), timeout=0.5)
+        for worker in workers:
+            worker.join(timeout=10)
+            assert not worker.is_alive(), "the stuck worker was killed"
+        markdown = (await processor.run(_item(samples["invoice.pdf"], "application/pdf"), {}))[0]
+        assert markdown.data and len(made) == 2, "the next item ran on a fresh pool"
+    finally:
+        processor.close()
+        for pool in made:
+            pool.shutdown(wait=True, cancel_futures=True)

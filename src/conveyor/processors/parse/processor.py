@@ -45,19 +45,35 @@ class ParseProcessor:
         except BrokenProcessPool as e:
             self._replace(executor)
             raise RetryableError("parser worker crashed", element_id=item.element_id) from e
+        except asyncio.CancelledError:
+            # the item's time limit ran out (or its run was cancelled) while a worker may still be stuck on
+            # this file: stop that pool's workers so a hostile file cannot hold one forever
+            self._replace(executor, kill=True)
+            raise
         return [Artifact.markdown(document.markdown), Artifact.text(document.text),
                 Artifact.json(document.pages, name="pages")]
 
-
-    def _replace(self, broken: Executor) -> None:
-        if self._executor is broken:
-            self._executor = None
-            broken.shutdown(wait=False, cancel_futures=True)
+    def _replace(self, broken: Executor, *, kill: bool = False) -> None:
+        if self._executor is not broken:
+            return
+        self._executor = None
+        if kill:
+            _kill_workers(broken)
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _kill_workers(executor: Executor) -> None:
+    """ProcessPoolExecutor cannot cancel a running call; killing its workers is the only way to stop one.
+    (Reads the pool's private process table: there is no public handle on its workers.)"""
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.kill()
 
 
 def parse_element(path: Path, name: str, media_type: str, options: dict[str, Any]) -> ParsedDocument:
