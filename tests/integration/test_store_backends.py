@@ -200,17 +200,19 @@ async def test_versions_fork_and_soft_delete(db: Database) -> None:
     assert (await agents.versions("one", 0, None)).total == 2
 
 
-async def test_output_upsert_never_duplicates(db: Database) -> None:
+async def test_rewriting_an_items_outputs_never_duplicates(db: Database) -> None:
+    """Three attempts of one item write ``markdown`` three times: one element, holding the last write."""
     project, container, elements = await seed(db)
-    repo = ElementsRepo(db)
-    now = utcnow()
+    run = await new_run(db, project, container, ElementFilter(regex=r"^a\.pdf$"))
+    items = ItemsRepo(db)
     for attempt in range(3):
-        await repo.upsert_output(Element(
-            id=new_id(Kind.ELEMENT), project_id=project.id, container_id=container.id, name="a.pdf.md",
-            description=None, media_type="text/markdown", size=attempt, sha256=f"{attempt + 100:064d}",
-            meta={}, source_run_id="bx_1", source_element_id=elements[0].id, artifact_name="markdown",
-            created_at=now, updated_at=now), attempt)
-    outputs = await repo.outputs_of([elements[0].id])
+        [claimed] = await items.claim(run.id, 1, "w", utcnow() + timedelta(seconds=60))
+        row = OutputRow("markdown", "markdown", "a.pdf.md", "text/markdown", attempt, f"{attempt + 100:064d}")
+        status = ItemStatus.SUCCEEDED if attempt == 2 else ItemStatus.PENDING
+        await items.apply([ItemResult(item_id=claimed.item.id, run_id=run.id, owner="w", status=status,
+                                      project_id=project.id, element_id=elements[0].id,
+                                      output_container_id=container.id, outputs=(row,))])
+    outputs = await ElementsRepo(db).outputs_of([elements[0].id])
     assert len(outputs) == 1 and outputs[0].size == 2
 
 

@@ -13,7 +13,7 @@ from conveyor.api import health
 from conveyor.api.errors import install_error_handlers
 from conveyor.api.limits import BodyLimitMiddleware
 from conveyor.api.meibel import meibel_router
-from conveyor.services.core import Core, build_core
+from conveyor.services.core import build_core
 from conveyor.settings import Settings
 
 log = logging.getLogger("conveyor")
@@ -52,7 +52,3 @@ def _announce(key: str) -> None:
         "  It is shown only this once; only its hash is stored. `conveyor keys create` makes more.\n",
         flush=True)
 
-
-def running_core(app: FastAPI) -> Core:
-    core: Core = app.state.core
-    return core

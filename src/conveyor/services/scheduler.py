@@ -77,20 +77,11 @@ class Scheduler:
 
     async def _finish_orphans(self, now: datetime) -> list[str]:
         started = []
-        for fire in await self._fires.unstarted(older_than=now - STALE_TICK):
-            project_id = await self._project_of(fire.recipe_id)
-            if project_id is None:
-                continue
+        for fire, project_id in await self._fires.unstarted(older_than=now - STALE_TICK):
             run_id = await self._start(fire.id, project_id, fire.recipe_id, fire.lineage_id, fire.fire_time)
             if run_id is not None:
                 started.append(run_id)
         return started
-
-    async def _project_of(self, recipe_id: str) -> str | None:
-        for recipe in await self._fires.scheduled_recipes():
-            if recipe.id == recipe_id:
-                return recipe.project_id
-        return None
 
     async def _start(self, fire_id: int, project_id: str, recipe_id: str, lineage_id: str,
                      tick: datetime) -> str | None:

@@ -71,24 +71,6 @@ class ElementsRepo:
             s.add(element)
         return element
 
-    async def upsert_output(self, element: Element, blob_size: int) -> Element:
-        """Write a run's output for one (run, input element, artifact): a re-run replaces, never duplicates."""
-        async with self._db.write() as s:
-            await s.execute(self._insert_blob(element.sha256, blob_size))
-            stmt = select(Element).where(
-                Element.container_id == element.container_id,
-                Element.source_run_id == element.source_run_id,
-                Element.source_element_id == element.source_element_id,
-                Element.artifact_name == element.artifact_name)
-            existing = (await s.scalars(stmt)).first()
-            if existing is None:
-                s.add(element)
-                return element
-            for key in ("name", "media_type", "size", "sha256", "meta"):
-                setattr(existing, key, getattr(element, key))
-            existing.updated_at = utcnow()
-            return existing
-
     def _insert_blob(self, sha256: str, size: int) -> Any:
         insert = sqlite_insert if self._db.is_sqlite else pg_insert
         return insert(Blob).values(sha256=sha256, size=size, created_at=utcnow()).on_conflict_do_nothing()
@@ -128,15 +110,6 @@ class ElementsRepo:
                 setattr(found, key, value)
             found.updated_at = utcnow()
             return found
-
-    async def delete_outputs(self, container_id: str, run_id: str, source_element_id: str,
-                             keep: Sequence[str] = ()) -> int:
-        """Remove a run's outputs for one input element, except the artifacts named in ``keep``."""
-        async with self._db.write() as s:
-            result = await s.execute(delete(Element).where(
-                Element.container_id == container_id, Element.source_run_id == run_id,
-                Element.source_element_id == source_element_id, Element.artifact_name.not_in(keep)))
-            return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def outputs_of(self, source_element_ids: Sequence[str]) -> list[Element]:
         async with self._db.read() as s:

@@ -37,11 +37,13 @@ class FiresRepo:
             result = await s.execute(stmt)
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def unstarted(self, older_than: datetime) -> list[Fire]:
-        """Ticks recorded but with no run (the process that recorded them died before starting it)."""
+    async def unstarted(self, older_than: datetime) -> list[tuple[Fire, str]]:
+        """Ticks recorded but with no run (the process that recorded them died before starting it), each
+        with the project of the recipe version it fired."""
         async with self._db.read() as s:
-            stmt = select(Fire).where(Fire.run_id.is_(None), Fire.created_at < older_than)
-            return list(await s.scalars(stmt))
+            stmt = (select(Fire, Recipe.project_id).join(Recipe, Recipe.id == Fire.recipe_id)
+                    .where(Fire.run_id.is_(None), Fire.created_at < older_than))
+            return [(row[0], row[1]) for row in await s.execute(stmt)]
 
     async def set_run(self, fire_id: int, run_id: str) -> None:
         async with self._db.write() as s:

@@ -51,12 +51,6 @@ class VersionedRepo(Generic[R]):
             return None
         return row if include_deleted or row.deleted_at is None else None
 
-    async def latest(self, lineage_id: str) -> R | None:
-        m = self._model
-        async with self._db.read() as s:
-            stmt = select(m).where(m.lineage_id == lineage_id).order_by(m.version.desc()).limit(1)
-            return (await s.scalars(stmt)).first()
-
     async def fork(self, row: R) -> R:
         """Insert ``row`` as the next version of its lineage (the caller fills everything but version)."""
         m = self._model

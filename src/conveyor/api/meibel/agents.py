@@ -9,14 +9,9 @@ from fastapi import APIRouter, Query, Response, status
 from conveyor.api.deps import CoreDep, ProjectDep
 from conveyor.api.meibel import convert
 from conveyor.api.meibel import schemas as w
+from conveyor.api.meibel.pagination import offset_page
 
 router = APIRouter(prefix="/agents", tags=["Agents"])
-
-
-def _paged(rows: list[dict[str, Any]], total: int, offset: int, limit: int | None) -> dict[str, Any]:
-    following = offset + len(rows)
-    return {"data": rows, "total": total, "offset": offset, "limit": limit,
-            "next_cursor": following if rows and following < total else None}
 
 
 @router.get("")
@@ -30,7 +25,7 @@ async def list_agents(core: CoreDep, project: ProjectDep, offset: int = Query(de
                                     artifact_schema_id=artifact_schema_id, sort_by=sort_by,
                                     descending=sort_order == "desc")
     end = None if limit is None else offset + limit
-    return _paged([convert.agent_summary(a) for a in agents[offset:end]], len(agents), offset, limit)
+    return offset_page([convert.agent_summary(a) for a in agents[offset:end]], len(agents), offset, limit)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -74,4 +69,4 @@ async def list_agent_versions(agent_id: str, core: CoreDep, project: ProjectDep,
                               offset: int = Query(default=0, ge=0),
                               limit: int | None = Query(default=None, ge=1, le=1000)) -> dict[str, Any]:
     page = await core.agents.versions(project.id, agent_id, published=published, offset=offset, limit=limit)
-    return _paged([convert.agent_version(a) for a in page.rows], page.total, offset, limit)
+    return offset_page([convert.agent_version(a) for a in page.rows], page.total, offset, limit)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from conveyor.api.deps import CoreDep, ProjectDep
 from conveyor.api.meibel import convert
 from conveyor.api.meibel import schemas as w
-from conveyor.api.meibel.agents import _paged
+from conveyor.api.meibel.pagination import offset_page
 
 router = APIRouter(prefix="/artifact-schemas", tags=["Artifact Schemas"])
 
@@ -23,7 +23,7 @@ async def list_schemas(core: CoreDep, project: ProjectDep, offset: int = Query(d
     key = (lambda s: s.name) if sort_by == "name" else (lambda s: (s.created_at, s.id))
     rows = sorted(rows, key=key, reverse=sort_order == "desc")
     end = None if limit is None else offset + limit
-    return _paged([convert.artifact_schema_summary(s) for s in rows[offset:end]], len(rows), offset, limit)
+    return offset_page([convert.artifact_schema_summary(s) for s in rows[offset:end]], len(rows), offset, limit)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
