@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,22 @@ class Settings(BaseSettings):
         default_factory=list,
         description='Extra processors as "package.module:Class" (JSON list); each class\'s `kind` becomes an '
                     "agent type.")
+    llm_base_url: str = Field(
+        default="http://127.0.0.1:8765/v1",
+        description="OpenAI-compatible API of the default LLM provider (default: `conveyor llm serve`).")
+    llm_api_key: str | None = Field(default=None, description="Bearer key for the default LLM provider.")
+    llm_model: str = Field(default="gemma3-270m", description="Model for agents that name none.")
+    llm_structured_output: Literal["auto", "json_schema", "json_object", "prompt"] = Field(
+        default="auto", description="How the default provider is asked for schema-valid JSON.")
+    llm_requests_per_minute: int = Field(
+        default=0, ge=0, description="Request budget of the default provider, shared by all runs (0 = none).")
+    llm_tokens_per_minute: int = Field(
+        default=0, ge=0, description="Token budget of the default provider, shared by all runs (0 = none).")
+    llm_timeout_seconds: float = Field(default=120.0, gt=0, description="Time limit of one LLM request.")
+    llm_providers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="More providers as a JSON list of {name, base_url, api_key, models, default_model, "
+                    "structured_output, requests_per_minute, tokens_per_minute}.")
     scheduler: bool = Field(default=True, description="Fire recurrence_cron definitions from this process.")
     log_level: str = Field(default="info", description="uvicorn/conveyor log level.")
 

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli import keys, oneshot
+from conveyor.cli import keys, llm, oneshot
 from conveyor.settings import Settings
 
 app = typer.Typer(help="Conveyor: self-hosted batch document AI.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 app.add_typer(keys.app, name="keys")
+app.add_typer(llm.app, name="llm")
 app.command("run")(oneshot.run)
 
 

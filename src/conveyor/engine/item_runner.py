@@ -12,6 +12,7 @@ from typing import Any
 
 from conveyor.blobs import BlobStore
 from conveyor.domain.status import ItemStatus
+from conveyor.domain.usage import Usage
 from conveyor.engine.backoff import retry_delay
 from conveyor.engine.outputs import ArtifactStore
 from conveyor.errors import PermanentError, RetryableError
@@ -52,9 +53,11 @@ class ItemRunner:
         base = ItemResult(item_id=item.id, run_id=run.id, owner=self.owner, status=ItemStatus.SUCCEEDED,
                           project_id=run.project_id, element_id=item.element_id,
                           output_container_id=run.output_container_id)
+        usage = Usage()
+        base = replace(base, usage=usage)  # filled in while the processor runs, whatever its outcome
         try:
             async with asyncio.timeout(ctx.timeout):
-                outputs = await self._execute(ctx, claimed)
+                outputs = await self._execute(ctx, claimed, usage)
         except PermanentError as e:
             return replace(base, status=ItemStatus.FAILED, error=_clip(e.message))
         except TimeoutError:
@@ -65,14 +68,15 @@ class ItemRunner:
             return self._retry_or_fail(ctx, claimed, base, f"{type(e).__name__}: {e}", None)
         return replace(base, outputs=outputs)
 
-    async def _execute(self, ctx: RunContext, claimed: Claimed) -> tuple[OutputRow, ...]:
+    async def _execute(self, ctx: RunContext, claimed: Claimed, usage: Usage) -> tuple[OutputRow, ...]:
         element = claimed.element
         if element is None:
             raise PermanentError("the input element was deleted before it could run")
         path = self._blobs.local_path(element.sha256)
         processor = self._processors.get(ctx.agent_type)
         item_input = ItemInput(element_id=element.id, name=element.name, media_type=element.media_type,
-                               size=element.size, path=path, metadata=element.meta or {})
+                               size=element.size, path=path, metadata=element.meta or {}, run_id=ctx.run.id,
+                               usage=usage)
         artifacts = await processor.run(item_input, ctx.options)
         if artifacts and ctx.run.output_container_id is None:
             raise PermanentError("the run has no output datasource for this item's artifacts")

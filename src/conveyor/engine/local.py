@@ -21,6 +21,7 @@ from conveyor.engine.capacity import Capacity
 from conveyor.engine.item_runner import ItemRunner, RunContext
 from conveyor.engine.options import item_timeout, processor_options
 from conveyor.engine.results import ResultWriter
+from conveyor.processors.base import ThrottleGauge
 from conveyor.settings import Settings
 from conveyor.store.models import Recipe
 from conveyor.store.runs import ItemResult, ItemsRepo, RunsRepo
@@ -43,16 +44,18 @@ class Shared:
     capacity: Capacity
     results: ResultWriter
     settings: Settings
+    gauge: ThrottleGauge
 
 
 class LocalEngine:
     def __init__(self, *, runs: RunsRepo, items: ItemsRepo, recipes: VersionedRepo[Recipe],
-                 runner: ItemRunner, settings: Settings) -> None:
+                 runner: ItemRunner, settings: Settings, gauge: ThrottleGauge | None = None) -> None:
         self._runs = runs
         self._items = items
         self._recipes = recipes
         self._settings = settings
-        self._shared = Shared(runs, items, runner, Capacity(settings.max_workers), ResultWriter(items), settings)
+        self._shared = Shared(runs, items, runner, Capacity(settings.max_workers), ResultWriter(items), settings,
+                             gauge or ThrottleGauge())
         self._workers: dict[str, RunWorker] = {}
         self._cancelling: set[str] = set()
         self._reconciled: set[str] = set()
@@ -168,6 +171,7 @@ class RunWorker:
         self._changed = asyncio.Event()
         self._stopping = False
         self._throttled = False
+        self._starved = False  # no server capacity granted and nothing in flight
         self._free_since: float | None = None
         self._task = asyncio.create_task(self._main(), name=f"run-{ctx.run.id}")
 
@@ -199,6 +203,7 @@ class RunWorker:
             await self._shared.runs.set_status(self._run_id, RunStatus.RUNNING)
             while not self._stopping:
                 claimed = await self._claim()
+                await self._mark_throttled(self._starved or self._waiting_on_budget())
                 if not claimed and not self._inflight:
                     await self._shared.results.flush()
                     if await self._close_if_finished():
@@ -218,6 +223,7 @@ class RunWorker:
     async def _claim(self) -> int:
         shared = self._shared
         wanted = self._ctx.recipe.concurrency - len(self._inflight)
+        self._starved = False
         if wanted <= 0:
             self._free_since = None
             return 0
@@ -229,7 +235,7 @@ class RunWorker:
             return 0  # wait a moment for more slots to free up: fewer, larger claims
         self._free_since = None
         granted = shared.capacity.acquire(self._run_id, wanted, wake=self._changed.set)
-        await self._mark_throttled(granted == 0 and not self._inflight)
+        self._starved = granted == 0 and not self._inflight
         if granted == 0:
             return 0
         lease_until = utcnow() + timedelta(seconds=shared.settings.lease_seconds)
@@ -255,8 +261,13 @@ class RunWorker:
             log.error("item %s crashed the runner: %r", item_id, task.exception())
         self._changed.set()
 
+    def _waiting_on_budget(self) -> bool:
+        """Every item in flight is waiting on an outside budget (an LLM provider's rate limit)."""
+        return bool(self._inflight) and self._shared.gauge.count(self._run_id) >= len(self._inflight)
+
     async def _mark_throttled(self, throttled: bool) -> None:
-        """THROTTLED while the run waits for server capacity with nothing in flight; RUNNING again after."""
+        """THROTTLED while the run waits for server capacity with nothing in flight, or while all its items
+        in flight wait on a provider's budget; RUNNING again after."""
         if throttled == self._throttled:
             return
         self._throttled = throttled

@@ -6,7 +6,8 @@ from typing import Any
 
 from conveyor.store.models import Recipe
 
-_AGENT_FIELDS = ("instructions", "llm_model", "fallback_models", "temperature", "max_tokens", "artifacts")
+_AGENT_FIELDS = ("instructions", "llm_model", "fallback_models", "temperature", "max_tokens", "artifacts",
+                 "artifact_specs")
 
 
 def processor_options(recipe: Recipe) -> dict[str, Any]:

@@ -8,11 +8,17 @@ any other exception counts as retryable.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol
+
+from conveyor.domain.usage import Usage
+
+__all__ = ["Artifact", "ArtifactType", "ItemInput", "Processor", "ThrottleGauge", "Usage"]
 
 
 class ArtifactType(StrEnum):
@@ -49,9 +55,36 @@ _MEDIA_TYPES = {
 }
 
 
+class ThrottleGauge:
+    """How many items of each run are waiting on an outside budget (an LLM provider's rate limit).
+
+    Processors hold :meth:`waiting` while they wait; the engine shows a run whose every in-flight item
+    is waiting as THROTTLED.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: Counter[str] = Counter()
+
+    @contextmanager
+    def waiting(self, run_id: str) -> Iterator[None]:
+        self._waiting[run_id] += 1
+        try:
+            yield
+        finally:
+            self._waiting[run_id] -= 1
+            if self._waiting[run_id] <= 0:
+                del self._waiting[run_id]
+
+    def count(self, run_id: str) -> int:
+        return self._waiting.get(run_id, 0)
+
+
 @dataclass(frozen=True)
 class ItemInput:
-    """One element handed to a processor: its bytes on local disk plus what is known about it."""
+    """One element handed to a processor: its bytes on local disk plus what is known about it.
+
+    ``usage`` is the attempt's meter: processors that call paid services add to it.
+    """
 
     element_id: str
     name: str
@@ -59,6 +92,8 @@ class ItemInput:
     size: int
     path: Path
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    run_id: str = ""
+    usage: Usage = field(default_factory=Usage)
 
     def open(self) -> IO[bytes]:
         return self.path.open("rb")

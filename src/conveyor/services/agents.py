@@ -7,7 +7,8 @@ from typing import Any
 
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import kebab_case
-from conveyor.errors import InvalidInputError, NotFoundError
+from conveyor.errors import InvalidInputError, NotFoundError, PermanentError
+from conveyor.llm.structured import check_schema
 from conveyor.processors.registry import DEFAULT_AGENT_TYPE
 from conveyor.store.models import Agent, ArtifactSchema
 from conveyor.store.types import utcnow
@@ -28,18 +29,54 @@ def validate_agent_spec(spec: dict[str, Any], known_types: Sequence[str] = AGENT
         if not isinstance(target, str) or ":" not in target:
             raise InvalidInputError("a python agent needs additional_properties.callable = "
                                     "'package.module:function'", loc=("body", "additional_properties"))
+    if agent_type == "extract" and "schema" in extra:
+        _check_json_schema(extra["schema"], ("body", "additional_properties", "schema"))
     if not str(spec.get("display_name") or "").strip():
         raise InvalidInputError("display_name must not be empty", loc=("body", "display_name"))
     return {**spec, "type": agent_type, "additional_properties": extra}
 
 
+def _check_json_schema(schema: Any, loc: tuple[str | int, ...]) -> None:
+    try:
+        check_schema(schema)
+    except PermanentError as e:
+        raise InvalidInputError(e.message, loc=loc) from e
+
+
+def _require_schema(spec: dict[str, Any]) -> None:
+    """An extract agent must say what to extract: an inline schema or a JSON artifact schema."""
+    if spec["type"] != "extract" or "schema" in spec["additional_properties"]:
+        return
+    if not any(a.get("type", "json") == "json" for a in spec.get("artifact_specs") or ()):
+        raise InvalidInputError("an extract agent needs additional_properties.schema (a JSON Schema) or a JSON "
+                                "artifact schema in artifacts", loc=("body", "additional_properties"))
+
+
 class AgentsService:
-    def __init__(self, agents: VersionedRepo[Agent], extra_types: Sequence[str] = ()) -> None:
+    def __init__(self, agents: VersionedRepo[Agent], schemas: ArtifactSchemasService,
+                 extra_types: Sequence[str] = ()) -> None:
         self._agents = agents
+        self._schemas = schemas
         self._types = (*AGENT_TYPES, *(t for t in extra_types if t not in AGENT_TYPES))
 
-    async def create(self, project_id: str, spec: dict[str, Any]) -> Agent:
+    async def _checked(self, project_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """The validated spec with its artifact schemas pinned (``artifact_specs``): an agent version keeps
+        the schemas it was made with, whatever happens to them later."""
         spec = validate_agent_spec(spec, self._types)
+        specs = []
+        for index, schema_id in enumerate(spec.get("artifacts") or ()):
+            try:
+                schema = await self._schemas.get(project_id, schema_id)
+            except NotFoundError as e:
+                raise InvalidInputError(e.message, loc=("body", "artifacts", index)) from e
+            specs.append({"id": schema.id, "name": schema.name, "type": schema.spec.get("type", "json"),
+                          "schema_def": schema.spec.get("schema_def")})
+        spec = {**spec, "artifact_specs": specs}
+        _require_schema(spec)
+        return spec
+
+    async def create(self, project_id: str, spec: dict[str, Any]) -> Agent:
+        spec = await self._checked(project_id, spec)
         lineage = new_id(Kind.AGENT)
         return await self._agents.add(Agent(
             id=lineage, project_id=project_id, lineage_id=lineage, name=kebab_case(spec["display_name"]),
@@ -68,7 +105,7 @@ class AgentsService:
     async def update(self, project_id: str, agent_id: str, changes: dict[str, Any]) -> Agent:
         """Fork a new version from ``agent_id`` with ``changes`` applied."""
         base = await self.get(project_id, agent_id)
-        spec = validate_agent_spec({**base.spec, **changes}, self._types)
+        spec = await self._checked(project_id, {**base.spec, **changes})
         return await self._agents.fork(Agent(
             id=new_id(Kind.AGENT), project_id=project_id, lineage_id=base.lineage_id, name=base.name,
             version=0, parent_version=base.version, spec=spec, published_at=None, commit_message=None,
@@ -133,3 +170,5 @@ def _check_schema_spec(spec: dict[str, Any]) -> None:
         raise InvalidInputError("display_name must not be empty", loc=("body", "display_name"))
     if not isinstance(spec.get("schema_def"), dict):
         raise InvalidInputError("schema_def must be a JSON object", loc=("body", "schema_def"))
+    if spec.get("type", "json") == "json":
+        _check_json_schema(spec["schema_def"], ("body", "schema_def"))

@@ -14,7 +14,11 @@ from conveyor.blobs import LocalBlobStore
 from conveyor.domain.ids import Kind, new_id
 from conveyor.engine.item_runner import ItemRunner
 from conveyor.engine.local import LocalEngine
-from conveyor.processors.base import Processor
+from conveyor.llm.config import providers_from
+from conveyor.llm.gateway import LLMGateway
+from conveyor.processors.base import Processor, ThrottleGauge
+from conveyor.processors.extract import ExtractProcessor
+from conveyor.processors.llm_agent import LLMProcessor
 from conveyor.processors.parse.processor import ParseProcessor
 from conveyor.processors.python import PythonProcessor
 from conveyor.processors.registry import ProcessorRegistry, load_processor
@@ -50,6 +54,7 @@ class Core:
     engine: LocalEngine
     scheduler: Scheduler
     parser: ParseProcessor
+    llm: LLMGateway
 
     async def start_background(self) -> None:
         """The engine, and the cron scheduler unless this process has it turned off."""
@@ -62,6 +67,7 @@ class Core:
         await self.engine.stop()
         await self.downloads.close()
         self.parser.close()
+        await self.llm.close()
         await self.db.close()
 
 
@@ -76,17 +82,22 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
     parser = ParseProcessor(lambda: ProcessPoolExecutor(settings.parse_workers,
                                                         mp_context=multiprocessing.get_context("spawn")))
+    gauge = ThrottleGauge()
+    llm = LLMGateway(providers_from(settings), gauge)
     configured = [load_processor(spec) for spec in settings.processors]
-    registry = ProcessorRegistry([parser, PythonProcessor([Path.cwd()]), *configured,
-                                  *extra_processors])
-    agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
+    registry = ProcessorRegistry([parser, ExtractProcessor(parser, llm), LLMProcessor(parser, llm),
+                                  PythonProcessor([Path.cwd()]), *configured, *extra_processors])
+    artifact_schemas = ArtifactSchemasService(VersionedRepo(db, ArtifactSchema))
+    agents = AgentsService(VersionedRepo(db, Agent), artifact_schemas, registry.kinds)
     recipes = RecipesService(recipes_repo, agents, containers)
     runner = ItemRunner(blobs=blobs, processors=registry,
                         owner=f"{socket.gethostname()}:{os.getpid()}:{new_id(Kind.ITEM)}")
-    engine = LocalEngine(runs=runs_repo, items=items, recipes=recipes_repo, runner=runner, settings=settings)
+    engine = LocalEngine(runs=runs_repo, items=items, recipes=recipes_repo, runner=runner, settings=settings,
+                         gauge=gauge)
     runs = RunsService(runs_repo, items, recipes, containers, engine)
     return Core(
         settings=settings, db=db, auth=AuthService(ProjectsRepo(db)), containers=containers, agents=agents,
-        artifact_schemas=ArtifactSchemasService(VersionedRepo(db, ArtifactSchema)), recipes=recipes, runs=runs,
+        artifact_schemas=artifact_schemas, recipes=recipes, runs=runs,
         downloads=DownloadsService(containers, elements, transfers, blobs, settings.work_dir),
-        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parser=parser)
+        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parser=parser,
+        llm=llm)

@@ -160,6 +160,8 @@ class Run(Base):
     succeeded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancelled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -189,6 +191,9 @@ class Item(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(60))
     lease_expires_at: Mapped[datetime | None]
     lease_losses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    llm_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     outputs: Mapped[list[Any] | None]
     started_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
 from conveyor.domain.status import ItemStatus, RunStatus, allowed_sources, require_item_move
+from conveyor.domain.usage import Usage
 from conveyor.errors import ConflictError
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
@@ -99,6 +100,12 @@ class ItemResult:
     error: str | None = None
     not_before: datetime | None = None
     outputs: tuple[OutputRow, ...] = ()
+    usage: Usage | None = None  # LLM requests and tokens this attempt spent (added to the item's and run's)
+
+
+def _usage_params(result: ItemResult) -> dict[str, int]:
+    usage = result.usage or Usage()
+    return {"b_requests": usage.requests, "b_prompt": usage.prompt_tokens, "b_completion": usage.completion_tokens}
 
 
 def counts_of(run: Run) -> dict[ItemStatus, int]:
@@ -317,7 +324,27 @@ class ItemsRepo:
                     deltas[(r.run_id, ItemStatus.RUNNING)] -= 1
                     deltas[(r.run_id, status)] += 1
             await move_counters(s, deltas)
+            await self._add_usage(s, live)
             return len(live)
+
+    async def _add_usage(self, s: AsyncSession, results: Sequence[ItemResult]) -> None:
+        """Token usage accumulates over an item's attempts, and on its run."""
+        spent = [r for r in results if r.usage is not None and not r.usage.empty]
+        if not spent:
+            return
+        items = ITEMS
+        await s.execute(update(items).where(items.c.id == bindparam("b_id")).values(
+            llm_requests=items.c.llm_requests + bindparam("b_requests"),
+            prompt_tokens=items.c.prompt_tokens + bindparam("b_prompt"),
+            completion_tokens=items.c.completion_tokens + bindparam("b_completion")),
+            [{"b_id": r.item_id, **_usage_params(r)} for r in spent])
+        per_run: dict[str, Counter[str]] = {}
+        for r in spent:
+            per_run.setdefault(r.run_id, Counter()).update(_usage_params(r))
+        for run_id, total in per_run.items():
+            await s.execute(update(Run).where(Run.id == run_id).values(
+                prompt_tokens=Run.prompt_tokens + total["b_prompt"],
+                completion_tokens=Run.completion_tokens + total["b_completion"]))
 
     async def _still_leased(self, s: AsyncSession, results: Sequence[ItemResult]) -> list[ItemResult]:
         ids = [r.item_id for r in results]

@@ -37,6 +37,12 @@ class ParseProcessor:
         return self._executor
 
     async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
+        document = await self.document(item, options)
+        return [Artifact.markdown(document.markdown), Artifact.text(document.text),
+                Artifact.json(document.pages, name="pages")]
+
+    async def document(self, item: ItemInput, options: Mapping[str, Any]) -> ParsedDocument:
+        """The parsed element (the LLM processors read documents through this too)."""
         loop = asyncio.get_running_loop()
         executor = self.executor
         try:
@@ -50,8 +56,7 @@ class ParseProcessor:
             # this file: stop that pool's workers so a hostile file cannot hold one forever
             self._replace(executor, kill=True)
             raise
-        return [Artifact.markdown(document.markdown), Artifact.text(document.text),
-                Artifact.json(document.pages, name="pages")]
+        return document
 
     def _replace(self, broken: Executor, *, kill: bool = False) -> None:
         if self._executor is not broken:
