@@ -9,6 +9,7 @@ import pytest
 from conveyor.services.core import Core
 from tests.support.corpus import corpus_dir
 from tests.support.inprocess import running_app, test_settings
+from tests.support.llm import FaultyProxy, LocalLLM
 from tests.support.postgres import PostgresServer
 from tests.support.server import LiveServer
 
@@ -52,3 +53,19 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return await server.new_database()
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
+    """`conveyor llm serve` on the bundled model, for the whole session."""
+    server = LocalLLM(models_dir=tmp_path_factory.mktemp("llm") / "models").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def faulty_llm(local_llm: LocalLLM) -> Iterator[FaultyProxy]:
+    """A proxy in front of the local LLM that can be told to answer with errors."""
+    proxy = FaultyProxy(local_llm.base_url).start()
+    yield proxy
+    proxy.stop()

@@ -122,7 +122,14 @@ def item(i: Item) -> w.BatchItemResult:
     return w.BatchItemResult(
         input_data_element_id=i.element_id, filename=i.element_name, status=i.status, error=i.error,
         output_artifacts=list(i.outputs) if i.outputs is not None else [], attempts=i.attempts,
-        started_at=i.started_at, finished_at=i.finished_at)
+        started_at=i.started_at, finished_at=i.finished_at, usage=_usage(i))
+
+
+def _usage(i: Item) -> dict[str, int] | None:
+    if not (i.llm_requests or i.prompt_tokens or i.completion_tokens):
+        return None
+    return {"requests": i.llm_requests, "prompt_tokens": i.prompt_tokens, "completion_tokens": i.completion_tokens,
+            "total_tokens": i.prompt_tokens + i.completion_tokens}
 
 
 def execution(run: Run, recipe: Recipe, project: Project, counts: dict[ItemStatus, int],
@@ -136,6 +143,8 @@ def execution(run: Run, recipe: Recipe, project: Project, counts: dict[ItemStatu
         cancelled=counts[ItemStatus.CANCELLED], pending=counts[ItemStatus.PENDING],
         running=counts[ItemStatus.RUNNING], start_time=run.start_time, end_time=run.end_time,
         status=RunStatus(run.status).value, error=run.error,
+        usage={"prompt_tokens": run.prompt_tokens, "completion_tokens": run.completion_tokens,
+               "total_tokens": run.prompt_tokens + run.completion_tokens} if run.prompt_tokens else None,
         items=[item(i) for i in items] if items is not None else None)
 
 

@@ -396,6 +396,7 @@ class BatchItemResult(Wire):
     attempts: int | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    usage: dict[str, int] | None = None  # LLM requests and tokens over all attempts
 
 
 class BatchItemList(Wire):
@@ -425,6 +426,7 @@ class BatchExecutionResponse(Wire):
     end_time: datetime | None = None
     status: str
     error: str | None = None
+    usage: dict[str, int] | None = None  # LLM tokens spent by the run
     items: list[BatchItemResult] | None = None
 
 
