@@ -7,7 +7,7 @@ import pytest
 
 from conveyor.errors import PermanentError, RetryableError
 from conveyor.llm.config import ProviderConfig, StructuredOutput
-from conveyor.llm.gateway import CallOptions, Caller, LLMGateway
+from conveyor.llm.gateway import Caller, CallOptions, LLMGateway
 from conveyor.processors.base import ThrottleGauge, Usage
 from tests.support.llm import FaultyProxy, LocalLLM
 
