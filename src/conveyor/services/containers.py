@@ -13,7 +13,7 @@ from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
 from conveyor.errors import InvalidInputError, NotFoundError
 from conveyor.processors.parse.formats import detect_media_type
-from conveyor.store.containers import ContainersRepo, ElementPage, ElementsRepo
+from conveyor.store.containers import ContainersRepo, ElementPage, ElementQuery, ElementsRepo
 from conveyor.store.models import Container, Element, Upload
 from conveyor.store.transfers import TransfersRepo
 from conveyor.store.types import utcnow
@@ -111,11 +111,11 @@ class ContainersService:
         return element
 
     async def page_elements(self, project_id: str, container_id: str, *, cursor: str | None, limit: int,
-                            element_filter: ElementFilter | None = None,
-                            name_prefix: str | None = None) -> ElementPage:
+                            element_filter: ElementFilter | None = None, name_prefix: str | None = None,
+                            query: ElementQuery | None = None) -> ElementPage:
         await self.get(project_id, container_id)
         return await self._elements.page(container_id, cursor=cursor, limit=min(max(limit, 1), MAX_PAGE),
-                                         element_filter=element_filter, name_prefix=name_prefix)
+                                         element_filter=element_filter, name_prefix=name_prefix, query=query)
 
     async def update_element(self, project_id: str, container_id: str, element_id: str,
                              **values: Any) -> Element:
@@ -126,6 +126,32 @@ class ContainersService:
         updated = await self._elements.update(element_id, **changes)
         assert updated is not None
         return updated
+
+    async def find_element(self, project_id: str, element_id: str) -> Element | None:
+        """An element of the project, whichever container holds it."""
+        found = (await self._elements.get_many([element_id])).get(element_id)
+        return found if found is not None and found.project_id == project_id else None
+
+    async def delete_element(self, project_id: str, container_id: str, element_id: str) -> None:
+        """Delete one element; its blob stays for the other elements (and outputs) that share it."""
+        await self.get_element(project_id, container_id, element_id)
+        await self._elements.delete(element_id)
+
+    async def copy_element(self, project_id: str, source: Element, container: Container, name: str,
+                           meta: dict[str, Any]) -> Element:
+        """A new element of ``container`` with the bytes of ``source`` (the same blob, nothing copied)."""
+        if not name.strip():
+            raise InvalidInputError("name must not be empty", loc=("body", "name"))
+        now = utcnow()
+        return await self._elements.add(Element(
+            id=new_id(Kind.ELEMENT), project_id=project_id, container_id=container.id, name=name,
+            description=None, media_type=source.media_type, size=source.size, sha256=source.sha256, meta=meta,
+            source_run_id=None, source_element_id=None, artifact_name=None, created_at=now,
+            updated_at=now), source.size)
+
+    async def read_element(self, element: Element) -> bytes:
+        """An element's whole content: for small outputs (parsed text, extracted JSON) only."""
+        return b"".join([chunk async for chunk in self._blobs.iter_bytes(element.sha256)])
 
     def element_bytes(self, element: Element) -> AsyncIterator[bytes]:
         return self._blobs.iter_bytes(element.sha256)

@@ -142,6 +142,13 @@ class RunsService:
         return await self._items.page(run_id, status=status, cursor=cursor,
                                       limit=min(max(limit, 1), MAX_ITEM_PAGE))
 
+    async def item(self, project: Project, item_id: int) -> tuple[Item, Run]:
+        """One item of the project's runs, with its run."""
+        found = await self._items.get(item_id)
+        if found is None or found[1].project_id != project.id:
+            raise NotFoundError(f"item {item_id} not found")
+        return found
+
     async def results(self, project: Project, run_id: str, *, cursor: str | None,
                       follow: bool) -> AsyncIterator[tuple[str, Item]]:
         """Finished items in finishing order from ``cursor`` on, each with the cursor that resumes after it.

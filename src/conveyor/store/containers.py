@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
@@ -20,6 +21,30 @@ from conveyor.store.types import utcnow
 class ElementPage:
     elements: list[Element]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class ElementQuery:
+    """More conditions on an element listing: exact or partial name, update time, metadata values."""
+
+    name: str | None = None
+    name_contains: str | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def apply(self, stmt: Any) -> Any:
+        if self.name is not None:
+            stmt = stmt.where(Element.name == self.name)
+        if self.name_contains is not None:
+            stmt = stmt.where(Element.name.contains(self.name_contains, autoescape=True))
+        if self.updated_from is not None:
+            stmt = stmt.where(Element.updated_at >= self.updated_from)
+        if self.updated_to is not None:
+            stmt = stmt.where(Element.updated_at <= self.updated_to)
+        for key, value in self.metadata:
+            stmt = stmt.where(Element.meta[key].as_string() == value)
+        return stmt
 
 
 class ContainersRepo:
@@ -86,9 +111,12 @@ class ElementsRepo:
             return {row.id: row for row in rows}
 
     async def page(self, container_id: str, *, cursor: str | None, limit: int,
-                   element_filter: ElementFilter | None = None, name_prefix: str | None = None) -> ElementPage:
+                   element_filter: ElementFilter | None = None, name_prefix: str | None = None,
+                   query: ElementQuery | None = None) -> ElementPage:
         """Elements in id order after ``cursor`` (an element id), filtered in the database."""
         stmt = select(Element).where(Element.container_id == container_id)
+        if query is not None:
+            stmt = query.apply(stmt)
         if cursor:
             stmt = stmt.where(Element.id > cursor)
         if name_prefix:
@@ -110,6 +138,10 @@ class ElementsRepo:
                 setattr(found, key, value)
             found.updated_at = utcnow()
             return found
+
+    async def delete(self, element_id: str) -> None:
+        async with self._db.write() as s:
+            await s.execute(delete(Element).where(Element.id == element_id))
 
     async def outputs_of(self, source_element_ids: Sequence[str]) -> list[Element]:
         async with self._db.read() as s:

@@ -239,6 +239,13 @@ class ItemsRepo:
         rows = rows[:limit]
         return ItemPage(rows, rows[-1].id if more and rows else None)
 
+    async def get(self, item_id: int) -> tuple[Item, Run] | None:
+        """An item with its run, in one read."""
+        async with self._db.read() as s:
+            row = (await s.execute(select(Item, Run).join(Run, Run.id == Item.run_id)
+                                   .where(Item.id == item_id))).first()
+        return (row[0], row[1]) if row is not None else None
+
     async def finished_after(self, run_id: str, after: tuple[datetime, int] | None, limit: int) -> list[Item]:
         """Terminal items in the order they finished, after the (finished_at, id) position ``after``."""
         terminal = [s.value for s in ItemStatus if s.terminal]
