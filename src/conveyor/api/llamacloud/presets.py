@@ -9,6 +9,7 @@ of them becomes processor options:
   here, so ``agentic`` and ``agentic_plus`` parse as ``cost_effective`` does.
 - extract runs the ``extract`` processor with ``data_schema`` as its JSON Schema and ``system_prompt`` as
   its instructions, over the document parsed with ``parse_tier`` (else the tier the extract tier implies).
+- ``target_pages`` / ``max_pages`` (``page_ranges`` for parse) choose the pages, as the ``pages`` option.
 """
 
 from __future__ import annotations
@@ -78,13 +79,26 @@ def extract_parse_tier(parameters: Mapping[str, Any], linked_parse_tier: str | N
     return EXTRACT_PARSE_TIER.get(str(parameters.get("tier") or DEFAULT_EXTRACT_TIER), "cost_effective")
 
 
+def page_selection(target_pages: Any, max_pages: Any) -> dict[str, Any]:
+    """``target_pages`` ("1,3,5-8") or ``max_pages`` (n → "1-n") as the parse processor's ``pages`` option."""
+    if target_pages:
+        return {"pages": str(target_pages)}
+    if isinstance(max_pages, int) and not isinstance(max_pages, bool) and max_pages > 0:
+        return {"pages": f"1-{max_pages}"}
+    return {}
+
+
 def agent_spec(name: str, parameters: Mapping[str, Any], linked_parse_tier: str | None = None) -> dict[str, Any]:
     """The agent spec for a configuration's parameters (validated by the wire models already)."""
     params = dict(parameters)
     if params["product_type"] == "parse_v2":
+        ranges = params.get("page_ranges") or {}
+        options = {**parse_options(str(params["tier"])),
+                   **page_selection(ranges.get("target_pages"), ranges.get("max_pages"))}
         return {"display_name": name, "type": "parse", "description": "LlamaCloud parse_v2 configuration",
-                "additional_properties": parse_options(str(params["tier"])), PARAMETERS_KEY: params}
-    options = {**parse_options(extract_parse_tier(params, linked_parse_tier)), "schema": params["data_schema"]}
+                "additional_properties": options, PARAMETERS_KEY: params}
+    options = {**parse_options(extract_parse_tier(params, linked_parse_tier)), "schema": params["data_schema"],
+               **page_selection(params.get("target_pages"), params.get("max_pages"))}
     return {"display_name": name, "type": "extract", "additional_properties": options,
             "description": "LlamaCloud extract_v2 configuration", "instructions": params.get("system_prompt"),
             PARAMETERS_KEY: params}
