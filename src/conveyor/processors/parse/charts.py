@@ -1,18 +1,23 @@
 """Charts (DrawingML ``c:chartSpace`` parts, in decks and workbooks): a caption and a table of their data.
 
 A chart part caches what it draws: per series a name, category labels and values. That cache is what is
-rendered, one row per category and one column per series, so no embedded workbook is opened.
+rendered, one row per category and one column per series, so no embedded workbook is opened. Charts
+written without a cache (by some libraries) name only their cell references (``Sheet1!$B$2:$B$5``); a
+workbook can pass a resolver that reads those from its cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from conveyor.processors.parse.ooxml import Element, descendants, local_name, text_of
 from conveyor.processors.parse.tables import markdown_table
 
 MAX_CHART_ROWS = 1_000
+
+Resolver = Callable[[str], list[str]]
+"""The texts of the cells a reference such as ``'Sheet 1'!$A$2:$A$5`` names, in order."""
 
 
 @dataclass(frozen=True)
@@ -38,13 +43,13 @@ class _Series:
     values: dict[int, str]
 
 
-def read_chart(chart_space: Element) -> Chart:
-    """The title and cached data of the chart whose part root is ``chart_space``."""
+def read_chart(chart_space: Element, resolve: Resolver | None = None) -> Chart:
+    """The title and data of the chart whose part root is ``chart_space``: cached, else ``resolve``d."""
     chart = _child(chart_space, "chart")
     if chart is None:
         return Chart(title="", rows=[])
     plot_area = _child(chart, "plotArea")
-    series = [] if plot_area is None else [_series(element) for element in descendants(plot_area, "ser")]
+    series = [] if plot_area is None else [_series(element, resolve) for element in descendants(plot_area, "ser")]
     return Chart(title=_text(_child(chart, "title")), rows=_rows(series))
 
 
@@ -63,18 +68,29 @@ def _text(element: Element | None) -> str:
     return " ".join((text_of(element) or text_of(element, "v")).split())
 
 
-def _series(series: Element) -> _Series:
+def _series(series: Element, resolve: Resolver | None) -> _Series:
+    name = _child(series, "tx")
     return _Series(
-        name=_text(_child(series, "tx")),
-        categories=_points(_child(series, "cat", "xVal")),
-        values=_points(_child(series, "val", "yVal")),
+        name=_text(name) or " ".join(_referenced(name, resolve).values()),
+        categories=_points(_child(series, "cat", "xVal"), resolve),
+        values=_points(_child(series, "val", "yVal"), resolve),
     )
 
 
-def _points(data: Element | None) -> dict[int, str]:
-    """Cached points by index; of multi-level categories, the innermost level."""
+def _referenced(data: Element | None, resolve: Resolver | None) -> dict[int, str]:
+    """The texts of the cells ``data``'s formula (``c:f``) refers to, by index."""
+    formula = None if data is None or resolve is None else next(descendants(data, "f"), None)
+    if formula is None or resolve is None or not formula.text:
+        return {}
+    return dict(enumerate(resolve(formula.text.strip())[:MAX_CHART_ROWS]))
+
+
+def _points(data: Element | None, resolve: Resolver | None) -> dict[int, str]:
+    """Cached points by index (of multi-level categories, the innermost level), else the referenced cells."""
     if data is None:
         return {}
+    if next(descendants(data, "pt"), None) is None:
+        return _referenced(data, resolve)
     level = next(descendants(data, "lvl"), data)
     points: dict[int, str] = {}
     for point in _direct_points(level):

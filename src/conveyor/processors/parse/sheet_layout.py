@@ -2,7 +2,7 @@
 
 The cells are cut recursively (an XY cut): at every fully empty row between occupied ones, then within
 each band at every fully empty column, and so on. A region is then split into its groups of touching
-cells, except where the groups' bounding boxes overlap (a table with holes stays whole), so that two
+cells, groups that share a row or a column merged again (a table with holes stays whole), so that two
 tables meeting only at a corner come apart. Each region is one table; a region of one cell is a
 paragraph, and a single value over a wider table (a title row) is a paragraph above it. A region far
 sparser than its bounding box is written cell by cell instead of as a grid of empty cells.
@@ -60,7 +60,7 @@ def _groups(cells: Cells, axis: int) -> list[Cells]:
 
 
 def touching_groups(region: Cells) -> list[Cells]:
-    """``region`` split into groups of cells that touch side by side, groups whose boxes overlap merged."""
+    """``region`` split into groups of cells that touch side by side, groups sharing rows or columns merged."""
     groups = _components(region)
     if len(groups) > MAX_GROUPS:
         return [region]
@@ -107,8 +107,8 @@ def _box(group: Cells) -> Box:
 
 
 def _overlap(first: Box, second: Box) -> bool:
-    return (first[0] <= second[2] and second[0] <= first[2]
-            and first[1] <= second[3] and second[1] <= first[3])
+    """Whether two boxes share a row or a column."""
+    return (first[0] <= second[2] and second[0] <= first[2]) or (first[1] <= second[3] and second[1] <= first[3])
 
 
 def _region_blocks(region: Cells) -> Iterator[Block]:

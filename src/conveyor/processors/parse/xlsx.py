@@ -5,12 +5,13 @@ dimensions are ignored, so a sheet that claims a million rows costs only the row
 gives at most :data:`MAX_CELLS` values and has :data:`MAX_SCANNED` cells looked at; a sheet cut short
 says so in a note. Merged ranges repeat their value in every cell they cover. The cells are laid out as
 tables split at empty rows and columns (:mod:`~conveyor.processors.parse.sheet_layout`); a sheet's charts
-(title and cached data) and comments follow its tables. Hidden sheets and chartsheets are skipped.
+(title and data) and comments follow its tables. Hidden sheets and chartsheets are skipped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zipfile
 from collections.abc import Mapping
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.utils.cell import range_boundaries
 
 from conveyor.errors import PermanentError
+from conveyor.processors.parse.charts import MAX_CHART_ROWS, Resolver
 from conveyor.processors.parse.document import ParsedDocument
 from conveyor.processors.parse.ooxml import Package
 from conveyor.processors.parse.sheet_layout import Block, Cells, sheet_blocks
@@ -97,12 +100,11 @@ def _check_loaded_parts(archive: zipfile.ZipFile) -> None:
 
 def _pages(archive: zipfile.ZipFile, package: Package, workbook: Any) -> list[tuple[str, str]]:
     budget, authors = _Budget(), people(package)
-    pages = []
-    for part in sheet_parts(package):
-        if part.visible and part.is_worksheet and part.name in workbook.sheetnames:
-            sheet = _read_sheet(archive, part, workbook[part.name], budget)
-            pages.append(_render(sheet, _extras(package, part, authors)))
-    return pages
+    parts = [part for part in sheet_parts(package)
+             if part.visible and part.is_worksheet and part.name in workbook.sheetnames]
+    sheets = [_read_sheet(archive, part, workbook[part.name], budget) for part in parts]
+    resolve = _resolver({sheet.name: sheet.cells for sheet in sheets})
+    return [_render(sheet, _extras(package, part, authors, resolve)) for part, sheet in zip(parts, sheets, strict=True)]
 
 
 def _read_sheet(archive: zipfile.ZipFile, part: SheetPart, worksheet: Any, budget: _Budget) -> _Sheet:
@@ -165,8 +167,29 @@ def _fill_merged(cells: Cells, ranges: list[Range], budget: _Budget) -> None:
         budget.values -= area
 
 
-def _extras(package: Package, part: SheetPart, authors: dict[str, str]) -> list[Block]:
-    blocks = [Block(markdown=chart.markdown(), text=chart.text()) for chart in sheet_charts(package, part.part)]
+def _resolver(sheets: dict[str, Cells]) -> Resolver:
+    """Reads chart references (``'Sheet 1'!$B$2:$B$9``) from the cells read, row by row."""
+
+    def resolve(reference: str) -> list[str]:
+        name, _, area = reference.rpartition("!")
+        if len(name) > 1 and name[0] == name[-1] == "'":
+            name = name[1:-1].replace("''", "'")
+        cells = sheets.get(name)
+        try:
+            first_column, first_row, last_column, last_row = range_boundaries(area.replace("$", ""))
+        except (ValueError, TypeError):
+            return []
+        if cells is None or None in (first_column, first_row, last_column, last_row):
+            return []
+        positions = itertools.product(range(first_row, last_row + 1), range(first_column, last_column + 1))
+        return [cells.get(position, "") for position in itertools.islice(positions, MAX_CHART_ROWS)]
+
+    return resolve
+
+
+def _extras(package: Package, part: SheetPart, authors: dict[str, str], resolve: Resolver) -> list[Block]:
+    charts = sheet_charts(package, part.part, resolve)
+    blocks = [Block(markdown=chart.markdown(), text=chart.text()) for chart in charts]
     comments = sheet_comments(package, part.part, authors)
     if comments:
         blocks.append(Block(markdown="Comments:\n\n" + "\n".join(f"- {line}" for line in comments),

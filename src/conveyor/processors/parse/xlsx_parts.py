@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 from openpyxl.utils.cell import range_boundaries
 
-from conveyor.processors.parse.charts import Chart, read_chart
+from conveyor.processors.parse.charts import Chart, Resolver, read_chart
 from conveyor.processors.parse.ooxml import R_ID, Element, Package, descendants, local_name, text_of
 
 Range = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based, inclusive)
@@ -72,7 +72,7 @@ def _range(reference: str) -> Iterator[Range]:
         yield first_row, first_column, last_row, last_column
 
 
-def sheet_charts(package: Package, part: str) -> list[Chart]:
+def sheet_charts(package: Package, part: str, resolve: Resolver) -> list[Chart]:
     """The charts drawn on a sheet, in the order of the drawing's anchors."""
     charts: list[Chart] = []
     for drawing in package.related(part, "/drawing"):
@@ -81,7 +81,7 @@ def sheet_charts(package: Package, part: str) -> list[Chart]:
         for reference in () if root is None else descendants(root, "chart"):
             chart = package.xml(targets.get(reference.get(R_ID, ""), ""))
             if chart is not None:
-                charts.append(read_chart(chart))
+                charts.append(read_chart(chart, resolve))
     return charts
 
 
