@@ -102,20 +102,21 @@ def _pages(archive: zipfile.ZipFile, package: Package, workbook: Any) -> list[tu
     budget, authors = _Budget(), people(package)
     parts = [part for part in sheet_parts(package)
              if part.visible and part.is_worksheet and part.name in workbook.sheetnames]
-    sheets = [_read_sheet(archive, part, workbook[part.name], budget) for part in parts]
+    sheets = [_read_sheet(archive, package, part, workbook[part.name], budget) for part in parts]
     resolve = _resolver({sheet.name: sheet.cells for sheet in sheets})
     return [_render(sheet, _extras(package, part, authors, resolve)) for part, sheet in zip(parts, sheets, strict=True)]
 
 
-def _read_sheet(archive: zipfile.ZipFile, part: SheetPart, worksheet: Any, budget: _Budget) -> _Sheet:
+def _read_sheet(archive: zipfile.ZipFile, package: Package, part: SheetPart, worksheet: Any,
+                budget: _Budget) -> _Sheet:
     sheet = _Sheet(name=part.name)
-    if archive.getinfo(part.part).file_size > MAX_SHEET_PART:
+    if package.size(part.part) > MAX_SHEET_PART:
         sheet.note = "This sheet was not read: it is too large."
     elif budget.values <= 0 or budget.scanned <= 0:
         sheet.note = "This sheet was not read: the workbook's cell limit was reached."
     elif not _read_cells(worksheet, sheet.cells, budget):
         sheet.note = f"This sheet is truncated: only its first {len(sheet.cells):,} values were read."
-    else:
+    elif package.has(part.part):
         _fill_merged(sheet.cells, merged_ranges(archive, part.part), budget)
     return sheet
 
