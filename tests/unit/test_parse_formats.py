@@ -117,5 +117,7 @@ def test_normalize_and_supported() -> None:
     assert is_supported("text/csv; header=present")
     assert is_supported(PDF)
     assert is_supported(DOCX)
-    assert not is_supported(PPTX)
+    assert is_supported(PPTX)
+    assert is_supported(XLSM)
+    assert not is_supported(ZIP)
     assert not is_supported(OCTET_STREAM)

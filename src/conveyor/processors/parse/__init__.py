@@ -20,7 +20,9 @@ from conveyor.processors.parse.formats import SUPPORTED_MEDIA_TYPES, detect_medi
 from conveyor.processors.parse.html import parse_html
 from conveyor.processors.parse.markdown import parse_markdown
 from conveyor.processors.parse.pdf import parse_pdf
+from conveyor.processors.parse.pptx import parse_pptx
 from conveyor.processors.parse.text import parse_text
+from conveyor.processors.parse.xlsx import parse_xlsx
 
 __all__ = ["SUPPORTED_MEDIA_TYPES", "ParsedDocument", "detect_media_type", "parse_file"]
 
@@ -29,6 +31,9 @@ Parser = Callable[[Path, Mapping[str, Any]], ParsedDocument]
 _PARSERS: Mapping[str, tuple[str, Parser]] = MappingProxyType({
     formats.PDF: ("PDF", parse_pdf),
     formats.DOCX: ("DOCX", parse_docx),
+    formats.PPTX: ("PPTX", parse_pptx),
+    formats.XLSX: ("XLSX", parse_xlsx),
+    formats.XLSM: ("XLSX", parse_xlsx),
     formats.HTML: ("HTML", parse_html),
     formats.XHTML: ("HTML", parse_html),
     formats.MARKDOWN: ("Markdown", parse_markdown),

@@ -32,7 +32,9 @@ GIF = "image/gif"
 TIFF = "image/tiff"
 OCTET_STREAM = "application/octet-stream"
 
-SUPPORTED_MEDIA_TYPES = frozenset({PDF, DOCX, HTML, XHTML, MARKDOWN, "text/x-markdown", CSV, TSV, TEXT})
+SUPPORTED_MEDIA_TYPES = frozenset({
+    PDF, DOCX, PPTX, XLSX, XLSM, HTML, XHTML, MARKDOWN, "text/x-markdown", CSV, TSV, TEXT,
+})
 """The media types :func:`conveyor.processors.parse.parse_file` reads."""
 
 HEAD_SIZE = 8192
