@@ -171,7 +171,7 @@ def test_deeply_nested_html_keeps_its_text(tmp_path: Path) -> None:
 
 
 def test_unsupported_media_type(tmp_path: Path) -> None:
-    path = tmp_path / "photo.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n")
-    with pytest.raises(PermanentError, match="unsupported media type 'image/png'"):
-        parse_file(path, "image/png", {})
+    path = tmp_path / "data.json"
+    path.write_bytes(b'{"a": 1}')
+    with pytest.raises(PermanentError, match="unsupported media type 'application/json'"):
+        parse_file(path, "application/json", {})

@@ -19,10 +19,12 @@ from conveyor.processors.base import Artifact, ItemInput
 from conveyor.processors.parse import parse_file
 from conveyor.processors.parse.document import ParsedDocument
 from conveyor.processors.parse.formats import HEAD_SIZE, detect_media_type, is_supported
+from conveyor.processors.parse.options import parse_options
 
 
 class ParseProcessor:
-    """Parses an element into markdown, plain text and per-page text (``pages`` JSON)."""
+    """Parses an element into markdown, plain text and per-page text and layout (``pages`` JSON); option
+    ``formats`` picks which of them (see :mod:`~conveyor.processors.parse.options`)."""
 
     kind: ClassVar[str] = "parse"
 
@@ -37,6 +39,7 @@ class ParseProcessor:
         return self._executor
 
     async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
+        wanted = parse_options(options).formats
         loop = asyncio.get_running_loop()
         executor = self.executor
         try:
@@ -50,8 +53,7 @@ class ParseProcessor:
             # this file: stop that pool's workers so a hostile file cannot hold one forever
             self._replace(executor, kill=True)
             raise
-        return [Artifact.markdown(document.markdown), Artifact.text(document.text),
-                Artifact.json(document.pages, name="pages")]
+        return _artifacts(document, wanted)
 
     def _replace(self, broken: Executor, *, kill: bool = False) -> None:
         if self._executor is not broken:
@@ -65,6 +67,16 @@ class ParseProcessor:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _artifacts(document: ParsedDocument, wanted: tuple[str, ...]) -> list[Artifact]:
+    """The artifacts named in the ``formats`` option, in the order markdown, text, pages."""
+    makers: dict[str, Callable[[], Artifact]] = {
+        "markdown": lambda: Artifact.markdown(document.markdown),
+        "text": lambda: Artifact.text(document.text),
+        "pages": lambda: Artifact.json(document.pages, name="pages"),
+    }
+    return [makers[name]() for name in wanted]
 
 
 def _kill_workers(executor: Executor) -> None:
