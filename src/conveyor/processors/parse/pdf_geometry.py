@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pypdfium2.raw as pdfium_c
+
 from conveyor.processors.parse.document import BBox
 
 
@@ -25,8 +27,13 @@ class PageFrame:
 
     @classmethod
     def of(cls, page: Any) -> PageFrame:
-        left, bottom, right, top = page.get_cropbox()
-        return cls(left=left, bottom=bottom, width=right - left, height=top - bottom,
+        """The frame of a ``pypdfium2.PdfPage``: the part of its media box inside its crop box (boxes
+        inherited from the page tree included, which ``get_cropbox`` misses)."""
+        box = pdfium_c.FS_RECTF()
+        if not pdfium_c.FPDF_GetPageBoundingBox(page, box):
+            width, height = page.get_size()
+            return cls(left=0.0, bottom=0.0, width=width, height=height)
+        return cls(left=box.left, bottom=box.bottom, width=box.right - box.left, height=box.top - box.bottom,
                    rotation=page.get_rotation() % 360)
 
     @property
