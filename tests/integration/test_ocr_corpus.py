@@ -12,8 +12,8 @@ import functools
 from pathlib import Path
 
 import pytest
-
 from bench.fidelity import ground_truth, score, words
+
 from conveyor.processors.parse import ParsedDocument, detect_media_type, parse_file
 from conveyor.processors.parse.formats import HEAD_SIZE
 from tests.support.corpus import corpus_dir
@@ -88,7 +88,7 @@ def test_rotated_scan_lines_lie_as_the_page_is_displayed(angle: int) -> None:
         pytest.skip("rotated scans missing")
     page = _parsed(path).pages[0]
     lines = [block for block in page["blocks"] if block["type"] == "ocr_line"]
-    assert [block["text"] for block in lines][0].startswith("Docling bundles")
+    assert lines[0]["text"].startswith("Docling bundles")
     for block in lines:
         x0, y0, x1, y1 = block["bbox"]
         assert 0 <= x0 < x1 <= page["width"] and 0 <= y0 < y1 <= page["height"]

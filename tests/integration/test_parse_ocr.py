@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-
 from bench.fidelity import score
+from PIL import Image, ImageOps
+
 from conveyor.errors import PermanentError
 from conveyor.processors.parse import ParsedDocument, detect_media_type, parse_file
 from conveyor.processors.parse.formats import HEAD_SIZE, PDF, TEXT
@@ -44,6 +45,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "scan.gif").write_bytes(encoded(first, "GIF", save_all=True, append_images=[second]))
     (folder / "scan.tiff").write_bytes(encoded(first, "TIFF", save_all=True, append_images=[second]))
     (folder / "turned.png").write_bytes(encoded(first.rotate(90, expand=True), "PNG"))
+    grey = first.convert("L")
+    ink_only = Image.new("RGBA", first.size, (0, 0, 0, 0))
+    ink_only.putalpha(ImageOps.invert(grey))
+    (folder / "transparent.png").write_bytes(encoded(ink_only, "PNG"))
+    (folder / "grey16.png").write_bytes(encoded(Image.fromarray(np.asarray(grey, dtype=np.uint16) * 257), "PNG"))
     (folder / "scan.pdf").write_bytes(scanned_pdf([first, second]))
     (folder / "text.pdf").write_bytes(text_pdf(TEXT_PAGES))
     for angle in (90, 180, 270):
@@ -74,7 +80,8 @@ def _f1(expected: tuple[str, ...], actual: str) -> float:
     return score(" ".join(expected), actual).f1
 
 
-@pytest.mark.parametrize("name", ["scan.png", "scan.jpg", "scan.webp", "scan.gif", "turned.png"])
+@pytest.mark.parametrize("name", ["scan.png", "scan.jpg", "scan.webp", "scan.gif", "turned.png", "transparent.png",
+                                  "grey16.png"])
 def test_images_are_read_by_ocr(name: str) -> None:
     document = _parse(name)
     assert _f1(LINES, document.markdown) >= 0.9

@@ -69,7 +69,7 @@ async def test_bad_options_fail_before_any_parsing(samples: dict[str, Path], opt
     def no_pool() -> ProcessPoolExecutor:
         raise AssertionError("a worker was asked to parse with bad options")
 
-    with pytest.raises(PermanentError, match="option '(formats|ocr)'"):
+    with pytest.raises(PermanentError, match=r"option '(formats|ocr)'"):
         await ParseProcessor(no_pool).run(_item(samples["invoice.pdf"], "application/pdf"), options)
 
 

@@ -62,7 +62,8 @@ def test_no_regions_no_paragraphs() -> None:
 
 
 def test_join_lines_rejoins_hyphenated_words_only() -> None:
-    assert join_lines(["inter-", "national", "anti-", "Nazi", "soft\xad", "ware"]) == "international anti- Nazi software"
+    joined = join_lines(["inter-", "national", "anti-", "Nazi", "soft\xad", "ware"])
+    assert joined == "international anti- Nazi software"
 
 
 @pytest.mark.parametrize(("turns", "expected"), [

@@ -12,9 +12,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from conveyor.errors import PermanentError
@@ -70,16 +69,16 @@ def _decoded(image: Image.Image) -> Image.Image:
     if image.format == "JPEG" and max(image.size) > 2 * MAX_SIDE:
         image.draft("RGB", (MAX_SIDE, MAX_SIDE))
     image.load()
-    return image.copy()
+    return image
 
 
 def _rgb(image: Image.Image) -> Image.Image:
     """An RGB copy: transparency flattened onto white, 16-bit and float greys stretched to 8 bits."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        low, high = float(values.min()), float(values.max())
-        scaled = (values - low) * (255 / (high - low)) if high > low else np.zeros_like(values)
-        return Image.fromarray(scaled.astype(np.uint8)).convert("RGB")
+        wide = image.convert("F")
+        low, high = cast(tuple[float, float], wide.getextrema())  # one band: (min, max)
+        factor = 255 / (high - low) if high > low else 0.0
+        return wide.point(lambda value: (value - low) * factor).convert("L").convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (*_WHITE, 255))

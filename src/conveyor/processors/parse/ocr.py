@@ -1,28 +1,23 @@
-"""OCR of one page image: find the text lines, turn the page upright, recognise, lay out in reading order.
+"""OCR of one page image, as the parsers see it: :func:`read_image` gives the text in reading order.
 
-The image is scaled down first if its longer side exceeds :data:`MAX_SIDE` (detection time grows with
-the pixel count; text that small stays legible), and padded so that text at the edges and very wide or
-very tall images are detected. Regions recognised with less than :data:`MIN_CONFIDENCE` are dropped.
+OpenCV and ONNX Runtime are heavy to load (and OpenCV needs system libraries such as libGL), so they
+are imported on the first image that needs OCR, not with the parser: parsing text PDFs and office files
+never loads them. See :mod:`~conveyor.processors.parse.ocr_pipeline` for how a page is recognised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
-from PIL import Image as PILImage
+from PIL import Image
 
-from conveyor.processors.parse import ocr_engine
+from conveyor.errors import PermanentError
 from conveyor.processors.parse.document import BBox, Block
-from conveyor.processors.parse.ocr_engine import Image, Quad
-from conveyor.processors.parse.ocr_layout import OcrParagraph, TextRegion, paragraphs
-from conveyor.processors.parse.ocr_rotation import line_crop, quarter_turns, turned_box
+from conveyor.processors.parse.ocr_layout import OcrParagraph
 
 MAX_SIDE = 2500
-MIN_CONFIDENCE = 0.5
-_PAD = 16
-_MAX_ASPECT = 8  # detection works on images at most this elongated
+"""Pixels: larger images are scaled down before OCR (detection time grows with the pixel count; text
+that would become illegible at this size is rare on a page)."""
 
 
 @dataclass(frozen=True)
@@ -47,51 +42,13 @@ class OcrPage:
                 for paragraph in self.paragraphs for line in paragraph.lines]
 
 
-@dataclass(frozen=True)
-class _Canvas:
-    """The image as the models see it: scaled by ``scale`` and offset by the padding."""
-
-    pixels: Image
-    scale: float
-    left: int
-    top: int
-    size: tuple[int, int]  # of the image given
-
-
-def read_image(image: PILImage.Image) -> OcrPage:
-    """The text of ``image`` in reading order."""
-    canvas = _canvas(image)
-    quads = ocr_engine.detect(canvas.pixels)
-    turns = quarter_turns(canvas.pixels, quads)
-    found = ocr_engine.recognise([line_crop(canvas.pixels, quad, turns) for quad in quads])
-    height, width = canvas.pixels.shape[:2]
-    regions = [TextRegion(text=text.strip(), confidence=score, box=turned_box(quad, turns, width, height),
-                          source=_source(quad, canvas))
-               for quad, (text, score) in zip(quads, found, strict=True)
-               if score >= MIN_CONFIDENCE and text.strip()]
-    return OcrPage(paragraphs=paragraphs(regions))
-
-
-def _canvas(image: PILImage.Image) -> _Canvas:
-    scale = min(1.0, MAX_SIDE / max(image.size))
-    rgb = image.convert("RGB")
-    if scale < 1:
-        rgb = rgb.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                         PILImage.Resampling.LANCZOS)
-    pixels = np.asarray(rgb)[:, :, ::-1]  # RGB to BGR
-    height, width = pixels.shape[:2]
-    pad_x = max(_PAD, (height // _MAX_ASPECT - width) // 2)
-    pad_y = max(_PAD, (width // _MAX_ASPECT - height) // 2)
-    padded = cv2.copyMakeBorder(np.ascontiguousarray(pixels), pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
-    return _Canvas(pixels=np.asarray(padded, dtype=np.uint8), scale=scale, left=pad_x, top=pad_y, size=image.size)
-
-
-def _source(quad: Quad, canvas: _Canvas) -> BBox:
-    """Where ``quad`` lies in the image given: unpadded, unscaled, clipped to the image."""
-    width, height = canvas.size
-    xs = np.clip((quad[:, 0] - canvas.left) / canvas.scale, 0, width)
-    ys = np.clip((quad[:, 1] - canvas.top) / canvas.scale, 0, height)
-    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+def read_image(image: Image.Image) -> OcrPage:
+    """The text of ``image`` in reading order. Raises :class:`PermanentError` if OCR cannot be loaded."""
+    try:
+        from conveyor.processors.parse.ocr_pipeline import recognise
+    except ImportError as e:  # OpenCV without its system libraries, say
+        raise PermanentError(f"OCR is not available on this server: {e}") from e
+    return OcrPage(paragraphs=recognise(image, max_side=MAX_SIDE))
 
 
 def _scaled(box: BBox, factor: float) -> BBox:
