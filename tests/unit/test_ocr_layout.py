@@ -88,3 +88,14 @@ def test_page_frame_maps_page_space_to_the_displayed_page(rotation: int, expecte
 def test_page_frame_honours_the_crop_box_origin() -> None:
     frame = PageFrame(left=100, bottom=50, width=400, height=600)
     assert frame.display_box(110, 60, 210, 70) == (10.0, 580.0, 110.0, 590.0)
+
+
+def test_a_page_of_many_lines_is_laid_out_without_deep_recursion() -> None:
+    """Widening gaps make the cut peel one line at a time: as many levels as lines."""
+    regions, top = [], 0.0
+    for row in range(1500):
+        regions.append(_region(f"line {row}", 50, top, width=300))
+        top += HEIGHT + 1 + row * 0.01
+    found = paragraphs(regions)
+    assert [line.text for p in found for line in p.lines][:3] == ["line 0", "line 1", "line 2"]
+    assert sum(len(p.lines) for p in found) == 1500

@@ -93,12 +93,18 @@ def paragraphs(regions: Sequence[TextRegion]) -> list[OcrParagraph]:
 
 
 def _reading_order(regions: list[TextRegion], unit: float) -> list[TextRegion]:
-    if len(regions) <= 1:
-        return regions
-    parts = _cut(regions, unit)
-    if parts is None:
-        return sorted(regions, key=lambda region: (region.box[1], region.box[0]))
-    return [region for part in parts for region in _reading_order(part, unit)]
+    """The regions in reading order (the XY cut, with a stack of its own: a page of a thousand lines may
+    be cut a thousand levels deep)."""
+    ordered: list[TextRegion] = []
+    pending = [regions]
+    while pending:
+        node = pending.pop()
+        parts = _cut(node, unit) if len(node) > 1 else None
+        if parts is None:
+            ordered.extend(sorted(node, key=lambda region: (region.box[1], region.box[0])))
+        else:
+            pending.extend(reversed(parts))
+    return ordered
 
 
 def _cut(regions: list[TextRegion], unit: float) -> tuple[list[TextRegion], list[TextRegion]] | None:
