@@ -141,6 +141,11 @@ def _hostile_inputs() -> list[tuple[str, bytes, str]]:
         ("noise.html", noise, HTML),
         ("quote.csv", b'"' + b"a" * 200_000, "text/csv"),
         ("deck.pptx", b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        ("noise.png", b"\x89PNG\r\n\x1a\n" + noise, "image/png"),
+        ("noise.jpg", b"\xff\xd8\xff\xe0" + noise, "image/jpeg"),
+        ("noise.webp", b"RIFF\x00\x10\x00\x00WEBPVP8 " + noise, "image/webp"),
+        ("noise.tiff", b"II*\x00" + noise, "image/tiff"),
+        ("noise.gif", b"GIF89a" + noise, "image/gif"),
     ]
 
 
