@@ -139,6 +139,11 @@ def _hostile_inputs() -> list[tuple[str, bytes, str]]:
         ("bad-sheet.xlsx", _xlsx_with_sheet("<worksheet><sheetData><row r='1'><c r='A1'"), XLSX),
         ("huge-merge.xlsx", _xlsx_with_sheet(_sheet_xml(_cell(1, "A", "top"), merges=["A1:XFD1048576"])), XLSX),
         ("deep-groups.pptx", _deck_with_nested_groups(300), PPTX),
+        ("noise.png", b"\x89PNG\r\n\x1a\n" + noise, "image/png"),
+        ("noise.jpg", b"\xff\xd8\xff\xe0" + noise, "image/jpeg"),
+        ("noise.webp", b"RIFF\x00\x10\x00\x00WEBPVP8 " + noise, "image/webp"),
+        ("noise.tiff", b"II*\x00" + noise, "image/tiff"),
+        ("noise.gif", b"GIF89a" + noise, "image/gif"),
     ]
 
 
@@ -239,7 +244,7 @@ def test_deeply_nested_group_shapes_keep_their_text(tmp_path: Path) -> None:
 
 
 def test_unsupported_media_type(tmp_path: Path) -> None:
-    path = tmp_path / "photo.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n")
-    with pytest.raises(PermanentError, match="unsupported media type 'image/png'"):
-        parse_file(path, "image/png", {})
+    path = tmp_path / "data.json"
+    path.write_bytes(b'{"a": 1}')
+    with pytest.raises(PermanentError, match="unsupported media type 'application/json'"):
+        parse_file(path, "application/json", {})

@@ -54,6 +54,25 @@ async def test_undeclared_media_type_is_detected(executor: ProcessPoolExecutor,
     assert b"INV-2024-0042" in (markdown.data or b"")
 
 
+async def test_formats_option_picks_the_artifacts(executor: ProcessPoolExecutor,
+                                                  samples: dict[str, Path]) -> None:
+    item = _item(samples["quarterly-report.pdf"], "application/pdf")
+    artifacts = await ParseProcessor(lambda: executor).run(item, {"formats": ["pages", "markdown"]})
+    assert [artifact.type for artifact in artifacts] == [ArtifactType.MARKDOWN, ArtifactType.JSON]
+    pages = json.loads(artifacts[1].data or b"")
+    assert {block["type"] for page in pages for block in page["blocks"]} >= {"heading", "paragraph"}
+    assert all(len(block["bbox"]) == 4 for page in pages for block in page["blocks"])
+
+
+@pytest.mark.parametrize("options", [{"formats": ["markdown", "docx"]}, {"formats": []}, {"ocr": "maybe"}])
+async def test_bad_options_fail_before_any_parsing(samples: dict[str, Path], options: dict[str, object]) -> None:
+    def no_pool() -> ProcessPoolExecutor:
+        raise AssertionError("a worker was asked to parse with bad options")
+
+    with pytest.raises(PermanentError, match=r"option '(formats|ocr)'"):
+        await ParseProcessor(no_pool).run(_item(samples["invoice.pdf"], "application/pdf"), options)
+
+
 async def test_broken_file_fails_permanently(executor: ProcessPoolExecutor, samples: dict[str, Path]) -> None:
     with pytest.raises(PermanentError, match="not a valid PDF file"):
         await ParseProcessor(lambda: executor).run(_item(samples["broken.pdf"], "application/pdf"), {})

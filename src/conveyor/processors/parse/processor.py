@@ -19,10 +19,12 @@ from conveyor.processors.base import Artifact, ItemInput
 from conveyor.processors.parse import parse_file
 from conveyor.processors.parse.document import ParsedDocument
 from conveyor.processors.parse.formats import HEAD_SIZE, detect_media_type, is_supported
+from conveyor.processors.parse.options import parse_options
 
 
 class ParseProcessor:
-    """Parses an element into markdown, plain text and per-page text (``pages`` JSON)."""
+    """Parses an element into markdown, plain text and per-page text and layout (``pages`` JSON); option
+    ``formats`` picks which of them (see :mod:`~conveyor.processors.parse.options`)."""
 
     kind: ClassVar[str] = "parse"
 
@@ -37,12 +39,12 @@ class ParseProcessor:
         return self._executor
 
     async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
-        document = await self.document(item, options)
-        return [Artifact.markdown(document.markdown), Artifact.text(document.text),
-                Artifact.json(document.pages, name="pages")]
+        wanted = parse_options(options).formats
+        return _artifacts(await self.document(item, options), wanted)
 
     async def document(self, item: ItemInput, options: Mapping[str, Any]) -> ParsedDocument:
         """The parsed element (the LLM processors read documents through this too)."""
+        parse_options(options)  # bad options fail here, before a worker is used
         loop = asyncio.get_running_loop()
         executor = self.executor
         try:
@@ -70,6 +72,16 @@ class ParseProcessor:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _artifacts(document: ParsedDocument, wanted: tuple[str, ...]) -> list[Artifact]:
+    """The artifacts named in the ``formats`` option, in the order markdown, text, pages."""
+    makers: dict[str, Callable[[], Artifact]] = {
+        "markdown": lambda: Artifact.markdown(document.markdown),
+        "text": lambda: Artifact.text(document.text),
+        "pages": lambda: Artifact.json(document.pages, name="pages"),
+    }
+    return [makers[name]() for name in wanted]
 
 
 def _kill_workers(executor: Executor) -> None:
