@@ -12,8 +12,8 @@ import functools
 from pathlib import Path
 
 import pytest
-from bench.fidelity import ground_truth, score, words
 
+from bench.fidelity import ground_truth, score, words
 from conveyor.processors.parse import ParsedDocument, detect_media_type, parse_file
 from conveyor.processors.parse.formats import HEAD_SIZE
 from tests.support.corpus import corpus_dir

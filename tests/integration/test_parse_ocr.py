@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-from bench.fidelity import score
 from PIL import Image, ImageOps
 
+from bench.fidelity import score
 from conveyor.errors import PermanentError
 from conveyor.processors.parse import ParsedDocument, detect_media_type, parse_file
 from conveyor.processors.parse.formats import HEAD_SIZE, PDF, TEXT
