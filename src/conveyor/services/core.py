@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import socket
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +13,10 @@ from conveyor.domain.ids import Kind, new_id
 from conveyor.engine.item_runner import ItemRunner
 from conveyor.engine.local import LocalEngine
 from conveyor.processors.base import Processor
-from conveyor.processors.parse.processor import ParseProcessor
+from conveyor.processors.parse.processor import WORKER_MODULES, ParseProcessor
 from conveyor.processors.python import PythonProcessor
 from conveyor.processors.registry import ProcessorRegistry, load_processor
+from conveyor.processors.workers import WorkerPool
 from conveyor.services.agents import AgentsService, ArtifactSchemasService
 from conveyor.services.auth import AuthService
 from conveyor.services.containers import ContainersService
@@ -50,6 +49,7 @@ class Core:
     engine: LocalEngine
     scheduler: Scheduler
     parser: ParseProcessor
+    python: PythonProcessor
 
     async def start_background(self) -> None:
         """The engine, and the cron scheduler unless this process has it turned off."""
@@ -62,6 +62,7 @@ class Core:
         await self.engine.stop()
         await self.downloads.close()
         self.parser.close()
+        self.python.close()
         await self.db.close()
 
 
@@ -74,11 +75,10 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     transfers, runs_repo, items = TransfersRepo(db), RunsRepo(db), ItemsRepo(db)
     recipes_repo = VersionedRepo(db, Recipe)
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
-    parser = ParseProcessor(lambda: ProcessPoolExecutor(settings.parse_workers,
-                                                        mp_context=multiprocessing.get_context("spawn")))
+    parser, python = _parser(settings), PythonProcessor([Path.cwd()], WorkerPool(settings.python_workers,
+                                                                                 name="python"))
     configured = [load_processor(spec) for spec in settings.processors]
-    registry = ProcessorRegistry([parser, PythonProcessor([Path.cwd()]), *configured,
-                                  *extra_processors])
+    registry = ProcessorRegistry([parser, python, *configured, *extra_processors])
     agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
     recipes = RecipesService(recipes_repo, agents, containers)
     runner = ItemRunner(blobs=blobs, processors=registry,
@@ -89,4 +89,12 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
         settings=settings, db=db, auth=AuthService(ProjectsRepo(db)), containers=containers, agents=agents,
         artifact_schemas=ArtifactSchemasService(VersionedRepo(db, ArtifactSchema)), recipes=recipes, runs=runs,
         downloads=DownloadsService(containers, elements, transfers, blobs, settings.work_dir),
-        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parser=parser)
+        engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parser=parser,
+        python=python)
+
+
+def _parser(settings: Settings) -> ParseProcessor:
+    workers = WorkerPool(settings.parse_workers, memory_limit_mb=settings.parse_memory_limit_mb,
+                         preload=WORKER_MODULES, name="parse")
+    return ParseProcessor(workers, time_limit=settings.parse_timeout_seconds,
+                          item_timeout=settings.item_timeout_seconds)
