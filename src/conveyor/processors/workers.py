@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from conveyor.errors import ConveyorError, PermanentError, RetryableError
 
@@ -84,12 +84,22 @@ class WorkerOutOfMemory(WorkerError):
 class WorkerDied(WorkerError):
     """The worker process ended during the call (a crash, a kill, or ``os._exit``)."""
 
+    ALLOCATION_CRASHES: ClassVar = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGTRAP,
+                                              signal.SIGILL, signal.SIGKILL})
+    """How native code (and the kernel's OOM killer) ends a process that could not get memory."""
+
     def __init__(self, exitcode: int | None, *, starting: bool = False) -> None:
         self.reason = exit_reason(exitcode)
         self.exitcode = exitcode
         self.starting = starting
         what = "the worker process failed to start" if starting else "the worker process"
         super().__init__(f"{what}: it {self.reason}", exitcode=exitcode)
+
+
+    @property
+    def maybe_out_of_memory(self) -> bool:
+        """Killed by a signal that native code raises when an allocation fails (no way to be sure)."""
+        return self.exitcode is not None and -self.exitcode in self.ALLOCATION_CRASHES
 
 
 def exit_reason(exitcode: int | None) -> str:

@@ -29,7 +29,7 @@ from conveyor.errors import PermanentError, RetryableError
 from conveyor.processors.base import Artifact, ItemInput
 from conveyor.processors.parse import parse_file
 from conveyor.processors.parse.document import ParsedDocument
-from conveyor.processors.parse.formats import HEAD_SIZE, detect_media_type, is_supported
+from conveyor.processors.parse.formats import HEAD_SIZE, OCTET_STREAM, detect_media_type, is_supported
 from conveyor.processors.workers import WorkerDied, WorkerOutOfMemory, WorkerPool, WorkerTimeout
 
 ITEM_TIME_SHARE: Final = 0.8
@@ -64,7 +64,7 @@ class ParseProcessor:
             limit = f" (limit {e.limit_mb} MB)" if e.limit_mb else ""
             raise PermanentError(f"parser ran out of memory{limit}") from e
         except WorkerDied as e:
-            raise self._crash(item, e) from e
+            raise self._crash(item, e, self.workers.effective_memory_limit(memory_mb)) from e
         self._crashed.pop(item.element_id, None)
         return [Artifact.markdown(document.markdown), Artifact.text(document.text),
                 Artifact.json(document.pages, name="pages")]
@@ -75,16 +75,17 @@ class ParseProcessor:
         item_timeout = agent_timeout or self._item_timeout
         return min(agent_timeout or self._time_limit, item_timeout * ITEM_TIME_SHARE)
 
-    def _crash(self, item: ItemInput, error: WorkerDied) -> PermanentError | RetryableError:
+    def _crash(self, item: ItemInput, error: WorkerDied, memory_mb: int) -> PermanentError | RetryableError:
         if error.starting:  # not the file's doing
             return RetryableError(f"a parser worker could not start (it {error.reason})")
+        hint = f", perhaps out of memory (limit {memory_mb} MB)" if memory_mb and error.maybe_out_of_memory else ""
         crashes = self._crashed.pop(item.element_id, 0) + 1
         if crashes >= 2:
-            return PermanentError(f"the parser crashed on this file twice (its worker {error.reason})")
+            return PermanentError(f"the parser crashed on this file twice (its worker {error.reason}{hint})")
         self._crashed[item.element_id] = crashes
         while len(self._crashed) > CRASHES_REMEMBERED:
             self._crashed.popitem(last=False)
-        return RetryableError(f"parser worker crashed (it {error.reason})", element_id=item.element_id)
+        return RetryableError(f"parser worker crashed (it {error.reason}{hint})", element_id=item.element_id)
 
     def close(self) -> None:
         self.workers.close()
@@ -108,5 +109,6 @@ def parse_element(path: Path, name: str, media_type: str, options: dict[str, Any
     if not is_supported(media_type):
         with path.open("rb") as file:
             detected = detect_media_type(name, file.read(HEAD_SIZE))
-        media_type = detected if is_supported(detected) else media_type
+        if detected != OCTET_STREAM:  # the error for an unsupported file then names what it is
+            media_type = detected
     return parse_file(path, media_type, options)
