@@ -17,6 +17,7 @@ from conveyor.processors.base import ArtifactType, ItemInput
 from conveyor.processors.parse.processor import WORKER_MODULES, ParseProcessor
 from conveyor.processors.workers import WorkerPool
 from conveyor.samples import write_samples
+from tests.support import hostile
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +114,13 @@ async def test_running_out_of_memory_fails_with_the_limit(processor: ParseProces
             file.write(",".join(f"r{row}c{column}" for column in range(20)) + "\n")
     with pytest.raises(PermanentError, match=r"^parser ran out of memory \(limit 100 MB\)$"):
         await processor.run(_item(path, "text/csv"), {"memory_limit_mb": 100})
+
+
+async def test_a_native_crash_under_the_memory_limit_says_so(processor: ParseProcessor, tmp_path: Path) -> None:
+    """PDFium aborts the process when an allocation fails: no MemoryError, only a signal."""
+    with pytest.raises(RetryableError, match=r"parser worker crashed \(it was killed by SIG[A-Z]+, perhaps out of "
+                                             r"memory \(limit 300 MB\)\)"):
+        await processor.run(_item(hostile.pdf_bomb(tmp_path), "application/pdf"), {"memory_limit_mb": 300})
 
 
 async def test_a_worker_crash_is_retryable_once_then_permanent(

@@ -128,3 +128,10 @@ async def test_close_kills_every_worker() -> None:
 def _sleep_then_pid(seconds: float) -> int:
     time.sleep(seconds)
     return os.getpid()
+
+
+async def test_a_worker_killed_while_idle_is_replaced_before_the_next_call(pool: WorkerPool) -> None:
+    idle = await pool.run(os.getpid)
+    psutil.Process(idle).kill()
+    psutil.Process(idle).wait(timeout=10)
+    assert await pool.run(os.getpid) != idle

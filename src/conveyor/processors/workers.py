@@ -7,21 +7,28 @@ running on the other workers carry on untouched.
 
 Why this design. ``ProcessPoolExecutor`` cannot stop one running call: the only way to stop a stuck
 call is to kill the pool's processes, and every other call in flight dies with them (they would have to
-be retried, at the cost of redoing their work). A process per call isolates perfectly but pays for a
-fresh interpreter and the parser imports on every file. Long-lived single-call workers cost the same per
-call as the executor (one pickled round trip over a pipe) and only a killed call pays for a new process.
-``bench/parse_workers.py`` measures the three on the same files.
+be retried, redoing their work). A process per call isolates perfectly but pays for a fresh interpreter
+and the parser imports on every file. Long-lived single-call workers cost the same per call as the
+executor (one pickled round trip over a pipe), and only a killed call pays for a new process. Measured
+on 2 cores with ``bench/parse_workers.py`` (1,000 small documents, 2 workers): executor 2.8 ms/file,
+this pool 2.9 ms/file, a process per file 228 ms/file; parsing in the server itself 2.5 ms/file.
+Workers are started as ``python -c`` with the parent's ``sys.path`` rather than through
+``multiprocessing``'s spawn, which would import the parent's ``__main__`` again (for the server, the
+whole web stack: about 0.8 s and 50 MB more per worker). So a function to run must live in an importable
+module, not in a script's ``__main__``.
 
 Memory. The limit is ``RLIMIT_AS``, the address space a worker may reserve, set in the worker before it
 imports anything (a per-call limit may lower it for one call, never raise it). A call that hits it gets
 ``MemoryError`` (or a library's own allocation failure), and the pool reports :class:`WorkerOutOfMemory`
-and replaces the worker, whose heap may be left in a bad state. Address space is not resident memory:
-glibc gives each allocating thread its own malloc arena with 64 MB of address space reserved, so a library
-with a thread pool (onnxruntime, used for OCR) reserves far more than it touches. Workers therefore cap
-the arenas at two (``mallopt(M_ARENA_MAX)``), which makes the limit follow real use. Measured with
-rapidocr-onnxruntime on a 2-core machine: OCR of an A4 page rendered at 300 dpi peaks at 1.4 GB of address
-space with the cap (1.9 GB without), a 1473×2000 scan at 1.3 GB (1.6 GB); resident memory stays
-under 0.9 GB. Core dumps are turned off in workers.
+and replaces the worker, whose heap may be left in a bad state. Native code may instead abort the process
+(PDFium does): that is a :class:`WorkerDied`, with :attr:`WorkerDied.maybe_out_of_memory` set. Address
+space is not resident memory: glibc gives each allocating thread its own malloc arena with 64 MB of
+address space reserved, so a library with a thread pool (onnxruntime, used for OCR) reserves far more
+than it touches. Workers therefore cap the arenas at two (``mallopt(M_ARENA_MAX)``), which makes the
+limit follow real use. Measured with rapidocr-onnxruntime on 2 cores (``bench/worker_memory.py``): an idle
+parse worker reserves 60-70 MB; OCR of an A4 page rendered at 300 dpi peaks at 1.3 GB of address space in
+a worker (1.6-1.9 GB in a plain interpreter), of a 1473×2000 scan at 1.2 GB (1.4-1.6 GB); resident memory
+stays under 0.9 GB. Hence the 2 GB default for parse workers. Core dumps are turned off in workers.
 """
 
 from __future__ import annotations
@@ -95,7 +102,6 @@ class WorkerDied(WorkerError):
         what = "the worker process failed to start" if starting else "the worker process"
         super().__init__(f"{what}: it {self.reason}", exitcode=exitcode)
 
-
     @property
     def maybe_out_of_memory(self) -> bool:
         """Killed by a signal that native code raises when an allocation fails (no way to be sure)."""
@@ -144,7 +150,7 @@ class WorkerPool:
         :class:`WorkerOutOfMemory`, :class:`WorkerDied`. Cancelling the caller kills the worker."""
         limit = self.effective_memory_limit(memory_limit_mb)
         async with self._semaphore():
-            worker = self._idle.pop() if self._idle else self._start()
+            worker = self._take()
             exchange = self._threads.submit(worker.exchange, _Call(func, args, limit), time_limit)
             try:
                 kind, value = await asyncio.wrap_future(exchange)
@@ -182,6 +188,16 @@ class WorkerPool:
         if self._slots is None or self._slots[0] is not loop:
             self._slots = (loop, asyncio.Semaphore(self.size))
         return self._slots[1]
+
+    def _take(self) -> _Worker:
+        """An idle worker that is still alive (one may have been killed from outside), else a new one."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.poll() is None:
+                return worker
+            worker.dispose()
+            self._live.discard(worker)
+        return self._start()
 
     def _start(self) -> _Worker:
         worker = _Worker(self.memory_limit_mb, self._preload)
