@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -135,3 +139,27 @@ async def test_a_worker_killed_while_idle_is_replaced_before_the_next_call(pool:
     psutil.Process(idle).kill()
     psutil.Process(idle).wait(timeout=10)
     assert await pool.run(os.getpid) != idle
+
+
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    """A server killed with SIGKILL takes its busy workers with it: no parser is left running orphaned."""
+    script = ("import asyncio, time\n"
+              "from conveyor.processors.workers import WorkerPool\n"
+              "async def main():\n"
+              "    pool = WorkerPool(1)\n"
+              "    call = asyncio.create_task(pool.run(time.sleep, 600))\n"
+              "    while not pool.pids: await asyncio.sleep(0.05)\n"
+              "    print(pool.pids[0], flush=True)\n"
+              "    await call\n"
+              "asyncio.run(main())\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert parent.stdout is not None
+    worker = psutil.Process(int(parent.stdout.readline()))
+    time.sleep(0.5)  # the worker is in its call
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    with contextlib.suppress(psutil.NoSuchProcess):
+        worker.wait(timeout=10)
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE

@@ -3,7 +3,9 @@
 A :class:`WorkerPool` keeps up to ``size`` worker processes, each a fresh interpreter serving one call at a
 time over its own pipe. A call may carry a time limit and a memory limit. A call that runs out of time,
 or whose caller is cancelled, has its worker killed; a fresh one is started for the next call. Calls
-running on the other workers carry on untouched.
+running on the other workers carry on untouched. Workers die with the process that started them, even
+mid-call (Linux ``PR_SET_PDEATHSIG``, tied to the starting thread: the event loop's), so a server killed
+hard leaves no parser running.
 
 Why this design. ``ProcessPoolExecutor`` cannot stop one running call: the only way to stop a stuck
 call is to kill the pool's processes, and every other call in flight dies with them (they would have to
@@ -58,6 +60,7 @@ STARTUP_SECONDS: Final = 120.0
 RECYCLE_AFTER_CALLS: Final = 200
 """A worker is replaced after this many calls, so slow leaks in native libraries cannot add up to the limit."""
 _M_ARENA_MAX: Final = -8
+_PR_SET_PDEATHSIG: Final = 1
 _OUT_OF_MEMORY_WORDS: Final = ("memory allocation failed", "bad_alloc", "out of memory", "cannot allocate memory",
                                "can't start new thread")
 
@@ -337,9 +340,17 @@ def serve(fd: int) -> None:
 
 def _limit_process(memory_limit_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with_parent()
     _cap_malloc_arenas()
     if memory_limit_mb > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_mb * MB, memory_limit_mb * MB))
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the server dies, even in the middle of a call
+    (an idle worker notices on its own: its pipe closes)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _cap_malloc_arenas() -> None:

@@ -75,8 +75,8 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     transfers, runs_repo, items = TransfersRepo(db), RunsRepo(db), ItemsRepo(db)
     recipes_repo = VersionedRepo(db, Recipe)
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
-    parser, python = _parser(settings), PythonProcessor([Path.cwd()], WorkerPool(settings.python_workers,
-                                                                                 name="python"))
+    parser = _parser(settings)
+    python = PythonProcessor([Path.cwd()], WorkerPool(settings.python_workers, name="python"))
     configured = [load_processor(spec) for spec in settings.processors]
     registry = ProcessorRegistry([parser, python, *configured, *extra_processors])
     agents = AgentsService(VersionedRepo(db, Agent), registry.kinds)
