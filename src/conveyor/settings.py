@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     parse_workers: int = Field(
         default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1,
         description="Worker processes for parsing untrusted files.")
+    parse_memory_limit_mb: int = Field(
+        default=2048, ge=0,
+        description="Address-space limit of each parse worker (MB; 0 = none); a file needing more fails.")
+    parse_timeout_seconds: float = Field(
+        default=120.0, gt=0,
+        description="Time a parse worker may spend on one file; an agent's `timeout_seconds` replaces it.")
+    python_workers: int = Field(
+        default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1,
+        description='Worker processes for python agents with `isolation: "process"`.')
     max_upload_bytes: int = Field(
         default=10 * 1024**3, ge=1, description="Largest accepted upload per file (bytes); larger is 413.")
     max_request_bytes: int = Field(

@@ -39,7 +39,7 @@ from meibel.models import (
     UpdateDatasourceRequest,
 )
 
-from tests.support.corpus import mixed_files
+from tests.support.corpus import TEXT_FORMATS, mixed_files
 from tests.support.server import LiveServer
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -150,7 +150,7 @@ def test_datasources_crud(api: Api, state: State) -> None:
 
 # uploads -----------------------------------------------------------------------------------------
 def test_upload_twenty_mixed_files(api: Api, state: State) -> None:
-    files = mixed_files(21)
+    files = mixed_files(21, TEXT_FORMATS)
     assert len({p.suffix for p in files}) >= 5, "the sample must mix formats"
     state.files = {p.name: p for p in files}
     upload_id = ""

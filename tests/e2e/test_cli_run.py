@@ -18,7 +18,7 @@ import pytest
 
 from conveyor.samples import broken_pdf
 from tests.support.callables import CALLS_ENV, SLEEP_ENV
-from tests.support.corpus import REPO, mixed_files
+from tests.support.corpus import REPO, TEXT_FORMATS, mixed_files
 from tests.support.llm import LocalLLM
 
 SUMMARY = re.compile(r"run (bx_\w+) (\w+): (\d+) succeeded, (\d+) failed, (\d+) cancelled of (\d+)")
@@ -59,8 +59,8 @@ def listed_failures(output: str) -> dict[str, str]:
 def corpus_folder(tmp_path: Path, count: int = 30) -> Path:
     folder = tmp_path / "inputs"
     folder.mkdir()
-    for path in mixed_files(count):
-        (folder / path.name).symlink_to(path)
+    for path in mixed_files(count, TEXT_FORMATS):
+        (folder / path.name).symlink_to(path.path)
     assert len(list(folder.iterdir())) == count, "the corpus has fewer files than the test needs"
     return folder
 

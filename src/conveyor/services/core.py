@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import socket
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +17,10 @@ from conveyor.llm.gateway import LLMGateway
 from conveyor.processors.base import Processor, ThrottleGauge
 from conveyor.processors.extract import ExtractProcessor
 from conveyor.processors.llm_agent import LLMProcessor
-from conveyor.processors.parse.processor import ParseProcessor
+from conveyor.processors.parse.processor import WORKER_MODULES, ParseProcessor
 from conveyor.processors.python import PythonProcessor
 from conveyor.processors.registry import ProcessorRegistry, load_processor
+from conveyor.processors.workers import WorkerPool
 from conveyor.services.agents import AgentsService, ArtifactSchemasService
 from conveyor.services.auth import AuthService
 from conveyor.services.containers import ContainersService
@@ -55,6 +54,7 @@ class Core:
     scheduler: Scheduler
     parser: ParseProcessor
     llm: LLMGateway
+    python: PythonProcessor
 
     async def start_background(self) -> None:
         """The engine, and the cron scheduler unless this process has it turned off."""
@@ -67,6 +67,7 @@ class Core:
         await self.engine.stop()
         await self.downloads.close()
         self.parser.close()
+        self.python.close()
         await self.llm.close()
         await self.db.close()
 
@@ -80,13 +81,13 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
     transfers, runs_repo, items = TransfersRepo(db), RunsRepo(db), ItemsRepo(db)
     recipes_repo = VersionedRepo(db, Recipe)
     containers = ContainersService(containers_repo, elements, transfers, blobs, settings.max_upload_bytes)
-    parser = ParseProcessor(lambda: ProcessPoolExecutor(settings.parse_workers,
-                                                        mp_context=multiprocessing.get_context("spawn")))
+    parser = _parser(settings)
+    python = PythonProcessor([Path.cwd()], WorkerPool(settings.python_workers, name="python"))
     gauge = ThrottleGauge()
     llm = LLMGateway(providers_from(settings), gauge)
     configured = [load_processor(spec) for spec in settings.processors]
-    registry = ProcessorRegistry([parser, ExtractProcessor(parser, llm), LLMProcessor(parser, llm),
-                                  PythonProcessor([Path.cwd()]), *configured, *extra_processors])
+    registry = ProcessorRegistry([parser, ExtractProcessor(parser, llm), LLMProcessor(parser, llm), python,
+                                  *configured, *extra_processors])
     artifact_schemas = ArtifactSchemasService(VersionedRepo(db, ArtifactSchema))
     agents = AgentsService(VersionedRepo(db, Agent), artifact_schemas, registry.kinds)
     recipes = RecipesService(recipes_repo, agents, containers)
@@ -100,4 +101,11 @@ def build_core(settings: Settings, extra_processors: Sequence[Processor] = ()) -
         artifact_schemas=artifact_schemas, recipes=recipes, runs=runs,
         downloads=DownloadsService(containers, elements, transfers, blobs, settings.work_dir),
         engine=engine, scheduler=Scheduler(FiresRepo(db), ProjectsRepo(db), runs, runner.owner), parser=parser,
-        llm=llm)
+        python=python, llm=llm)
+
+
+def _parser(settings: Settings) -> ParseProcessor:
+    workers = WorkerPool(settings.parse_workers, memory_limit_mb=settings.parse_memory_limit_mb,
+                         preload=WORKER_MODULES, name="parse")
+    return ParseProcessor(workers, time_limit=settings.parse_timeout_seconds,
+                          item_timeout=settings.item_timeout_seconds)
