@@ -173,3 +173,19 @@ def test_cell_values_as_text() -> None:
     assert cell_text(dt.datetime(2024, 1, 2, 9, 30), "yyyy-mm-dd h:mm") == "2024-01-02 09:30:00"
     assert cell_text(dt.datetime(2024, 1, 2), '"hours:" yyyy') == "2024-01-02"  # quoted text is no time code
     assert cell_text("  padded ") == "padded"
+
+
+@pytest.mark.parametrize(("fmt", "media_type"), [("xlsx", XLSX), ("pptx", PPTX)])
+def test_office_files_parse_from_paths_without_an_extension(tmp_path: Path, fmt: str, media_type: str) -> None:
+    """Stored blobs are named by their hash, with no extension to go by."""
+    path = tmp_path / "0f3a9c"
+    if fmt == "xlsx":
+        workbook = openpyxl.Workbook()
+        workbook.active.append(["name", "amount"])
+        workbook.active.append(["widgets", 12])
+        workbook.save(path)
+    else:
+        deck = pptx.Presentation()
+        deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = "widgets 12"
+        deck.save(str(path))
+    assert "widgets" in parse_file(path, media_type, {}).text

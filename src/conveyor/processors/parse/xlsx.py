@@ -67,10 +67,12 @@ class _Sheet:
 
 
 def parse_xlsx(path: Path, options: Mapping[str, Any]) -> ParsedDocument:
-    with _open_zip(path) as archive:
+    with _open_zip(path) as archive, path.open("rb") as stream:
         package = Package(archive)
         _check_loaded_parts(archive)
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        # a stream, not the path: openpyxl refuses paths whose extension it does not know, and stored
+        # files have none
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True, keep_links=False)
         try:
             pages = _pages(archive, package, workbook)
         finally:
