@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from conveyor.domain.ids import Kind, new_id
 from conveyor.errors import ConveyorError, NotFoundError
+from conveyor.services.background import STOP_GRACE_SECONDS, finish_or_cancel
 from conveyor.store.jobs import JobsRepo
 from conveyor.store.models import Job
 from conveyor.store.types import utcnow
@@ -53,15 +54,9 @@ class JobsService:
             self._spawn(job)
         return len(jobs)
 
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def wait_idle(self) -> None:
-        """Until every job started by this process has finished (for orderly shutdown and tests)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def close(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Let running jobs finish (up to ``grace`` seconds); a job cut short runs again on the next start."""
+        await finish_or_cancel(set(self._tasks), grace)
 
     def _spawn(self, job: Job) -> None:
         task = asyncio.create_task(self._run(job), name=f"conveyor-job-{job.id}")

@@ -75,6 +75,8 @@ class WebhookDeliverer:
         """One pass: attempt every due delivery this process can claim; returns how many it attempted."""
         attempted = 0
         for delivery in await self._deliveries.due(utcnow(), BATCH):
+            if self._loop.stopping:
+                break
             if await self._deliveries.claim(delivery, utcnow() + CLAIM):
                 await self._attempt(delivery)
                 attempted += 1

@@ -13,6 +13,7 @@ from conveyor.services.core import DELETE_CONTAINER
 
 router = APIRouter(prefix="/batches", tags=["AI Hub: Batches"])
 FileName = Path(min_length=1, max_length=w.MAX_NAME)
+ALL = 1_000_000
 
 
 @router.post("", response_model=w.Batch)
@@ -24,12 +25,15 @@ async def create_batch(body: w.CreateBatchRequest, core: CoreDep, project: Proje
 async def list_batches(core: CoreDep, project: ProjectDep, workspace: str | None = None,
                        username: str | None = None, limit: int = Query(default=100, ge=1, le=1000),
                        offset: int = Query(default=0, ge=0)) -> w.ListBatchesResponse:
-    """Batches in creation order; ``username`` is accepted and ignored (a project's batches are shared)."""
+    """Batches in creation order, of one ``workspace`` if given; ``username`` is accepted and ignored (a
+    project's batches are its keys' batches)."""
     key = ids.batch_key(project)
-    rows = await core.face_ids.page(key, 0 if workspace else offset, limit if not workspace else 1_000_000)
-    found = [(int(r.external_id), await core.containers.find(project.id, r.core_id))
-             for r in rows if r.external_id is not None]
-    infos = [convert.batch_info(batch_id, c) for batch_id, c in found if c is not None]
+    rows = await core.face_ids.page(key, 0, ALL) if workspace else await core.face_ids.page(key, offset, limit)
+    infos = []
+    for row in rows:
+        container = await core.containers.find(project.id, row.core_id)
+        if container is not None and row.external_id is not None:
+            infos.append(convert.batch_info(int(row.external_id), container))
     if workspace:
         infos = [i for i in infos if i.workspace == workspace][offset:offset + limit]
     return w.ListBatchesResponse(batches=infos)
