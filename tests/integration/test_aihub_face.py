@@ -242,8 +242,12 @@ async def run_with_hook(client: httpx.AsyncClient, receiver: Receiver, **hook: A
     return str(started.json()["id"])
 
 
-async def test_completion_webhook_is_signed_retried_and_delivered_once(app_client: AppClient) -> None:
-    client, core = app_client
+async def test_completion_webhook_is_signed_retried_and_delivered_once(tmp_path: Path, database_url: str) -> None:
+    async with running_app(test_settings(tmp_path / "home", database_url=database_url)) as (client, core):
+        await _signed_retried_once(client, core)
+
+
+async def _signed_retried_once(client: httpx.AsyncClient, core: Core) -> None:
     with webhook_receiver() as receiver:
         receiver.answers = [500, 503]
         run_id = await run_with_hook(client, receiver, secret="s3cret")

@@ -22,8 +22,10 @@ Json = dict[str, Any]
 
 
 @pytest.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Core]]:
-    settings = test_settings(tmp_path / "home", multipart_part_size=PART, max_upload_bytes=10 * PART)
+async def hub(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Core]]:
+    """The app on SQLite, then on PostgreSQL."""
+    settings = test_settings(tmp_path / "home", multipart_part_size=PART, max_upload_bytes=10 * PART,
+                             database_url=database_url)
     async with running_app(settings) as pair:
         yield pair
 
@@ -212,6 +214,23 @@ async def test_file_size_may_be_a_string_and_part_numbers_are_checked(hub: tuple
     assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"] == ["path", "part_num"]
     zero = await put_part(client, session["session_id"], 0, b"x")
     assert zero.status_code == 422
+
+
+async def test_a_file_over_the_upload_limit_is_refused_while_it_streams(
+        hub: tuple[httpx.AsyncClient, Core]) -> None:
+    client, core = hub
+    batch_id = await new_batch(client)
+    before = blob_files(core)
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(11):
+            yield os.urandom(PART)
+
+    response = await client.put(f"{API}/batches/{batch_id}/files/huge.bin", content=body(),
+                                headers={"content-type": "application/octet-stream"})
+    assert response.status_code == 413, response.text
+    assert await file_names(client, batch_id) == [] and blob_files(core) == before
+    assert not any(core.settings.resolved_blob_dir.joinpath("tmp").iterdir()), "no temporary file is left"
 
 
 async def test_expired_sessions_are_swept_with_their_parts(tmp_path: Path) -> None:
