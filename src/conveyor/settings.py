@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="More providers as a JSON list of {name, base_url, api_key, models, default_model, "
                     "structured_output, requests_per_minute, tokens_per_minute}.")
+    multipart_part_size: int = Field(
+        default=16 * 1024**2, ge=1, description="Part size handed out by multipart upload sessions (bytes).")
+    multipart_session_ttl_seconds: float = Field(
+        default=24 * 3600.0, gt=0, description="An uncommitted multipart upload session (and its parts) is "
+                                               "swept this long after it started.")
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, description="Attempts per webhook delivery (exponential backoff between them).")
     scheduler: bool = Field(default=True, description="Fire recurrence_cron definitions from this process.")
     log_level: str = Field(default="info", description="uvicorn/conveyor log level.")
 
@@ -77,6 +84,11 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return (self.blob_dir or self.home / "blobs").resolve()
+
+    @property
+    def staging_dir(self) -> Path:
+        """Multipart upload parts waiting for their commit (beside the blobs they become)."""
+        return self.resolved_blob_dir / "staging"
 
     @property
     def work_dir(self) -> Path:
