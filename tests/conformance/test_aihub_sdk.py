@@ -36,6 +36,7 @@ from meibel import MeibelClient
 from PIL import Image
 
 from tests.support.corpus import mixed_files
+from tests.support.recorder import Recorder
 from tests.support.server import LiveServer
 from tests.support.webhooks import Receiver, valid_signature, webhook_receiver
 
@@ -56,19 +57,6 @@ class State:
     run_id: str = ""
     texts: dict[str, str] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)
-
-
-class Recorder:
-    """Wraps an SDK resource and records which methods the tests call."""
-
-    def __init__(self, target: Any, prefix: str, called: set[str]) -> None:
-        self._target, self._prefix, self._called = target, prefix, called
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._target, name)
-        if callable(value):
-            self._called.add(f"{self._prefix}.{name}")
-        return value
 
 
 class Hub:

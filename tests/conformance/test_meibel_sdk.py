@@ -40,6 +40,7 @@ from meibel.models import (
 )
 
 from tests.support.corpus import TEXT_FORMATS, mixed_files
+from tests.support.recorder import Recorder
 from tests.support.server import LiveServer
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -57,19 +58,6 @@ class State:
     definition_id: str = ""
     execution_id: str = ""
     called: set[str] = field(default_factory=set)
-
-
-class Recorder:
-    """Wraps an SDK resource and records which methods the tests call."""
-
-    def __init__(self, target: Any, prefix: str, called: set[str]) -> None:
-        self._target, self._prefix, self._called = target, prefix, called
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._target, name)
-        if callable(value):
-            self._called.add(f"{self._prefix}.{name}")
-        return value
 
 
 @pytest.fixture(scope="module")
