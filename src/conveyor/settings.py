@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     parse_workers: int = Field(
         default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1,
         description="Worker processes for parsing untrusted files.")
+    parse_memory_limit_mb: int = Field(
+        default=2048, ge=0,
+        description="Address-space limit of each parse worker (MB; 0 = none); a file needing more fails.")
+    parse_timeout_seconds: float = Field(
+        default=120.0, gt=0,
+        description="Time a parse worker may spend on one file; an agent's `timeout_seconds` replaces it.")
+    python_workers: int = Field(
+        default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1,
+        description='Worker processes for python agents with `isolation: "process"`.')
     max_upload_bytes: int = Field(
         default=10 * 1024**3, ge=1, description="Largest accepted upload per file (bytes); larger is 413.")
     max_request_bytes: int = Field(
@@ -56,6 +65,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="More providers as a JSON list of {name, base_url, api_key, models, default_model, "
                     "structured_output, requests_per_minute, tokens_per_minute}.")
+    multipart_part_size: int = Field(
+        default=16 * 1024**2, ge=1, description="Part size handed out by multipart upload sessions (bytes).")
+    multipart_session_ttl_seconds: float = Field(
+        default=24 * 3600.0, gt=0, description="An uncommitted multipart upload session (and its parts) is "
+                                               "swept this long after it started.")
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, description="Attempts per webhook delivery (exponential backoff between them).")
     scheduler: bool = Field(default=True, description="Fire recurrence_cron definitions from this process.")
     log_level: str = Field(default="info", description="uvicorn/conveyor log level.")
 
@@ -68,6 +84,11 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return (self.blob_dir or self.home / "blobs").resolve()
+
+    @property
+    def staging_dir(self) -> Path:
+        """Multipart upload parts waiting for their commit (beside the blobs they become)."""
+        return self.resolved_blob_dir / "staging"
 
     @property
     def work_dir(self) -> Path:

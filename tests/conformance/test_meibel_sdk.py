@@ -39,7 +39,8 @@ from meibel.models import (
     UpdateDatasourceRequest,
 )
 
-from tests.support.corpus import mixed_files
+from tests.support.corpus import TEXT_FORMATS, mixed_files
+from tests.support.recorder import Recorder
 from tests.support.server import LiveServer
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -57,19 +58,6 @@ class State:
     definition_id: str = ""
     execution_id: str = ""
     called: set[str] = field(default_factory=set)
-
-
-class Recorder:
-    """Wraps an SDK resource and records which methods the tests call."""
-
-    def __init__(self, target: Any, prefix: str, called: set[str]) -> None:
-        self._target, self._prefix, self._called = target, prefix, called
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._target, name)
-        if callable(value):
-            self._called.add(f"{self._prefix}.{name}")
-        return value
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +138,7 @@ def test_datasources_crud(api: Api, state: State) -> None:
 
 # uploads -----------------------------------------------------------------------------------------
 def test_upload_twenty_mixed_files(api: Api, state: State) -> None:
-    files = mixed_files(21)
+    files = mixed_files(21, TEXT_FORMATS)
     assert len({p.suffix for p in files}) >= 5, "the sample must mix formats"
     state.files = {p.name: p for p in files}
     upload_id = ""

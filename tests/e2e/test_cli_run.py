@@ -13,11 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from conveyor.samples import broken_pdf
 from tests.support.callables import CALLS_ENV, SLEEP_ENV
-from tests.support.corpus import REPO, mixed_files
+from tests.support.corpus import REPO, TEXT_FORMATS, mixed_files
+from tests.support.llm import LocalLLM
 
 SUMMARY = re.compile(r"run (bx_\w+) (\w+): (\d+) succeeded, (\d+) failed, (\d+) cancelled of (\d+)")
 
@@ -57,8 +59,8 @@ def listed_failures(output: str) -> dict[str, str]:
 def corpus_folder(tmp_path: Path, count: int = 30) -> Path:
     folder = tmp_path / "inputs"
     folder.mkdir()
-    for path in mixed_files(count):
-        (folder / path.name).symlink_to(path)
+    for path in mixed_files(count, TEXT_FORMATS):
+        (folder / path.name).symlink_to(path.path)
     assert len(list(folder.iterdir())) == count, "the corpus has fewer files than the test needs"
     return folder
 
@@ -174,3 +176,31 @@ def test_sigint_cancels_and_the_next_run_resumes(tmp_path: Path) -> None:
     assert (status, succeeded, failed, cancelled, total) == ("COMPLETED", 6, 0, 0, 6)
     assert sorted(outputs_of(out)) == sorted(f"{name}.json" for name in names)
     assert sorted(starts(calls)[2:]) == sorted(names), "the resumed run did not run each item once"
+
+
+@pytest.mark.timeout(240)
+def test_extract_with_a_schema_file_against_the_local_model(tmp_path: Path, local_llm: LocalLLM) -> None:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "memo.txt").write_text("Memo from Dana Scully to the records office, dated 2024-05-02.\n")
+    (folder / "note.md").write_text("# Note\n\nFrom Fox Mulder, written on 2023-11-30.\n")
+    schema = {"type": "object", "properties": {"author": {"type": "string"}, "date": {"type": "string"}},
+              "required": ["author", "date"]}
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    out, env = tmp_path / "out", cli_env(tmp_path / "home", CONVEYOR_LLM_BASE_URL=local_llm.base_url)
+
+    code, output = conveyor_run(folder, out, env, "--agent", "extract", "--schema", str(tmp_path / "schema.json"))
+
+    assert code == 0, output
+    assert summary(output)[1:] == ("COMPLETED", 2, 0, 0, 2)
+    for name in ("memo.txt", "note.md"):
+        jsonschema.validate(json.loads((out / f"{name}.json").read_text()), schema)
+        assert set(json.loads((out / f"{name}.sources.json").read_text())) == {"author", "date"}
+
+
+def test_extract_without_a_schema_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("x")
+    code, output = conveyor_run(folder, tmp_path / "out", cli_env(tmp_path / "home"), "--agent", "extract")
+    assert code == 2 and "--agent extract needs --schema FILE" in output

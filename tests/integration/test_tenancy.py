@@ -23,6 +23,8 @@ from conveyor.services.core import Core
 from tests.support.inprocess import test_settings
 
 V2 = "/v2"
+AIHUB = "/aihub/api/v2"
+BATCH_NAME = "batch-of-project-a"
 PUBLIC = "public"  # no key needed, serves no project data
 OWN = "own"  # no id of A's in the request: B acts on its own project
 LIST = "list"  # B's listing: must not show A's objects
@@ -37,6 +39,8 @@ class Call:
     params: dict[str, str] = field(default_factory=dict)
     json: Any = None
     upload: bool = False
+    content: bytes | None = None  # a raw body
+    ids: dict[str, str] = field(default_factory=dict)  # path ids other than the world's defaults
 
 
 def _defn_body(w: World) -> dict[str, Any]:
@@ -112,6 +116,29 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/v2/batch-executions/id/{execution_id}/realtime-progress"): Call(BY_ID),
     ("GET", "/v2/batch-executions/id/{execution_id}/items"): Call(BY_ID),
     ("GET", "/v2/batch-executions/id/{execution_id}/results.jsonl"): Call(BY_ID),
+    # AI Hub: batches, files, jobs
+    ("POST", f"{AIHUB}/batches"): Call(OWN, json={"name": "own batch"}),
+    ("GET", f"{AIHUB}/batches"): Call(LIST),
+    ("GET", f"{AIHUB}/batches/{{batch_id}}"): Call(BY_ID),
+    ("DELETE", f"{AIHUB}/batches/{{batch_id}}"): Call(BY_ID),
+    ("PUT", f"{AIHUB}/batches/{{batch_id}}/files/{{filename}}"): Call(BY_ID, content=b"probe bytes"),
+    ("GET", f"{AIHUB}/batches/{{batch_id}}/files"): Call(BY_ID),
+    ("DELETE", f"{AIHUB}/batches/{{batch_id}}/files/{{filename}}"): Call(BY_ID),
+    ("GET", f"{AIHUB}/batches/jobs/{{job_id}}"): lambda w: Call(BY_ID, ids={"job_id": w.aihub_job}),
+    ("GET", f"{AIHUB}/jobs/{{job_id}}"): lambda w: Call(BY_ID, ids={"job_id": w.aihub_job}),
+    # AI Hub: multipart uploads (the commit aborts a spare session: the parts route runs after it)
+    ("POST", f"{AIHUB}/batches/multipart-upload"):
+        lambda w: Call(BY_ID, json={"batch_id": int(w.batch), "filename": "m.bin", "file_size": 11}),
+    ("PUT", f"{AIHUB}/batches/multipart-upload/sessions/{{session_id}}/parts/{{part_num}}"):
+        Call(BY_ID, content=b"probe bytes"),
+    ("POST", f"{AIHUB}/batches/multipart-upload/sessions/{{session_id}}"):
+        lambda w: Call(BY_ID, json={"action": "abort"}, ids={"session_id": w.spare_session}),
+    # AI Hub: app runs
+    ("POST", f"{AIHUB}/apps/runs"): lambda w: Call(BY_ID, json={"app_name": "a-echo", "batch_id": int(w.batch)}),
+    ("GET", f"{AIHUB}/apps/runs"): Call(LIST),
+    ("GET", f"{AIHUB}/apps/runs/{{run_id}}"): Call(BY_ID),
+    ("GET", f"{AIHUB}/apps/runs/{{run_id}}/results"): Call(BY_ID),
+    ("DELETE", f"{AIHUB}/apps/runs/{{run_id}}"): Call(BY_ID),
 }
 
 
@@ -130,14 +157,23 @@ class World:
     execution: str
     b_key: str
     b_key_id: str
+    batch: str
+    session: str
+    spare_session: str
+    aihub_run: str
+    aihub_job: str
 
     def path_ids(self) -> dict[str, str]:
         return {"datasource_id": self.datasource, "data_element_id": self.element, "upload_id": self.upload,
                 "job_id": self.job, "agent_id": self.agent, "artifact_id": self.schema,
-                "definition_id": self.definition, "execution_id": self.execution}
+                "definition_id": self.definition, "execution_id": self.execution, "batch_id": self.batch,
+                "filename": "a-file.txt", "session_id": self.session, "part_num": "1", "run_id": self.aihub_run}
 
     def a_ids(self) -> list[str]:
-        return [*self.path_ids().values(), self.urn]
+        """What of A's a response must not show B: ids (not AI Hub's small integers, which any response
+        may hold by chance: the batch is known by its name instead)."""
+        ids = [*self.path_ids().values(), self.urn, self.spare_session, self.aihub_job, BATCH_NAME]
+        return [i for i in ids if not i.isdigit()]
 
 
 @functools.cache
@@ -162,10 +198,15 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 
+def url_of(path: str, world: World, call: Call) -> str:
+    return fill(path, {**world.path_ids(), **call.ids})
+
+
 async def send(client: httpx.AsyncClient, method: str, url: str, auth: dict[str, str], call: Call) -> httpx.Response:
     """The call with exactly the auth headers given (the client's default key removed)."""
     files = {"files": ("probe.txt", b"probe bytes", "text/plain")} if call.upload else None
-    request = client.build_request(method, url, params=call.params, json=call.json, files=files)
+    request = client.build_request(method, url, params=call.params, json=call.json, files=files,
+                                   content=call.content)
     del request.headers["Meibel-API-Key"]
     request.headers.update(auth)
     return await client.send(request)
@@ -206,9 +247,25 @@ async def world(app_client: tuple[httpx.AsyncClient, Core]) -> World:
     execution = (await client.post(f"{V2}/batch-definitions/id/{created['id']}/execute")).json()["execution_id"]
     project_b = await core.auth.create_project("b")
     b_key, b_row = await core.auth.create_key(project_b.id, "b")
+    hub = await _aihub_world(client)
     return World(datasource=ds, element=element, upload=up.json()["upload_id"], job=job, agent=agent,
                  schema=schema, definition=created["id"], urn=created["catalog_urn"], execution=execution,
-                 b_key=b_key, b_key_id=b_row.id)
+                 b_key=b_key, b_key_id=b_row.id, **hub)
+
+
+async def _aihub_world(client: httpx.AsyncClient) -> dict[str, str]:
+    """A's AI Hub batch with a file, two upload sessions, a run of the echo agent and a finished job."""
+    batch = (await client.post(f"{AIHUB}/batches", json={"name": BATCH_NAME})).json()["id"]
+    put = await client.put(f"{AIHUB}/batches/{batch}/files/a-file.txt", content=b"project a")
+    assert put.status_code == 204, put.text
+    sessions = [(await client.post(f"{AIHUB}/batches/multipart-upload", json={
+        "batch_id": batch, "filename": "m.bin", "file_size": 11})).json()["session_id"] for _ in range(2)]
+    run = await client.post(f"{AIHUB}/apps/runs", json={"app_name": "a-echo", "batch_id": batch})
+    assert run.status_code == 200, run.text
+    scratch = (await client.post(f"{AIHUB}/batches", json={"name": "scratch"})).json()["id"]
+    job = (await client.delete(f"{AIHUB}/batches/{scratch}")).json()["job_id"]
+    return {"batch": str(batch), "session": sessions[0], "spare_session": sessions[1],
+            "aihub_run": run.json()["id"], "aihub_job": job}
 
 
 def test_route_table_covers_every_route() -> None:
@@ -227,7 +284,7 @@ async def test_project_b_never_sees_project_a(app_client: tuple[httpx.AsyncClien
     walked = 0
     for method, path in served_routes():
         call = call_for(method, path, world)
-        response = await send(client, method, fill(path, world.path_ids()), auth, call)
+        response = await send(client, method, url_of(path, world, call), auth, call)
         walked += 1
         leaked = leaked_ids(response, call, world)
         if call.kind == BY_ID:
@@ -254,7 +311,14 @@ async def _assert_a_intact(client: httpx.AsyncClient, world: World) -> None:
     versions = (await client.get(f"{V2}/agents/{world.agent}/versions")).json()
     assert versions["total"] == 1
     runs = (await client.get(f"{V2}/batch-executions")).json()
-    assert [r["id"] for r in runs["data"]] == [world.execution]
+    assert {r["id"] for r in runs["data"]} == {world.execution, world.aihub_run}
+    batch = await client.get(f"{AIHUB}/batches/{world.batch}")
+    assert batch.status_code == 200 and batch.json()["name"] == BATCH_NAME
+    files = (await client.get(f"{AIHUB}/batches/{world.batch}/files")).json()["nodes"]
+    assert [f["name"] for f in files] == ["a-file.txt"] and files[0]["metadata"]["size"] == len(b"project a")
+    assert (await client.get(f"{AIHUB}/apps/runs/{world.aihub_run}")).status_code == 200
+    assert (await client.post(f"{AIHUB}/batches/multipart-upload/sessions/{world.spare_session}",
+                              json={"action": "abort"})).status_code == 204
 
 
 async def test_every_request_of_the_walk_is_valid_for_project_a(
@@ -266,11 +330,12 @@ async def test_every_request_of_the_walk_is_valid_for_project_a(
     await _until_done(client, f"{V2}/datasources/{world.datasource}/downloads/{world.job}/progress")
     routes = sorted(served_routes(), key=lambda r: (r[0] == "DELETE", r[1].count("/")))
     deletes = [r for r in routes if r[0] == "DELETE"]
-    deletes.sort(key=lambda r: "datasource_id" in r[1])  # the datasource last: the others live in it
+    # the containers last (a datasource, a batch): the others live in them
+    deletes.sort(key=lambda r: "datasource_id" in r[1] or r[1].endswith("/batches/{batch_id}"))
     failures = []
     for method, path in [*[r for r in routes if r[0] != "DELETE"], *deletes]:
         call = call_for(method, path, world)
-        response = await send(client, method, fill(path, world.path_ids()), a_key, call)
+        response = await send(client, method, url_of(path, world, call), a_key, call)
         if response.status_code >= 400:
             failures.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
         if call.kind == LIST:
@@ -291,7 +356,7 @@ async def test_every_route_but_public_ones_needs_a_valid_key(
     wrong = []
     for method, path in served_routes():
         call = call_for(method, path, world)
-        response = await send(client, method, fill(path, world.path_ids()), auth, call)
+        response = await send(client, method, url_of(path, world, call), auth, call)
         want = 200 if call.kind == PUBLIC else 401
         if response.status_code != want:
             wrong.append(f"{method} {path}: {response.status_code}, want {want}")
@@ -312,7 +377,7 @@ async def test_revoked_key_is_refused_everywhere(app_client: tuple[httpx.AsyncCl
         call = call_for(method, path, world)
         if call.kind == PUBLIC:
             continue
-        response = await send(client, method, fill(path, world.path_ids()), auth, call)
+        response = await send(client, method, url_of(path, world, call), auth, call)
         assert response.status_code == 401, f"{method} {path}"
         assert response.headers["WWW-Authenticate"] == "Bearer"
 

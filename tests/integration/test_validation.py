@@ -171,8 +171,9 @@ async def test_artifact_schema_update_with_bad_type_forks_nothing(api: Ids) -> N
 
 @pytest.mark.parametrize("agent_type", ["parse", "extract", "llm", "python"])
 async def test_every_known_agent_type_is_accepted(api: Ids, agent_type: str) -> None:
+    extra = {**ECHO, "schema": {"type": "object"}}  # what python and extract agents need
     response = await api.client.post("/v2/agents", json={"display_name": f"{agent_type} agent", "type": agent_type,
-                                                         "additional_properties": ECHO})
+                                                         "additional_properties": extra})
     assert response.status_code == 201, response.text
     assert (await api.client.get(f"/v2/agents/{response.json()['id']}")).json()["type"] == agent_type
 

@@ -139,3 +139,28 @@ def faulty(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> 
     if index % 10 < 3 and count_call(options, element) == 1:
         raise RetryableError("upstream answered 503", retry_after=0.0)
     return {"name": element["name"]}
+
+
+def block(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """A plain function that does not return for ``options["sleep"]`` seconds; with ``state_dir``, first
+    writes its process id to ``NAME.pid`` there."""
+    if "state_dir" in options:
+        (_state(options) / f"{element['name']}.pid").write_text(str(os.getpid()))
+    time.sleep(float(options.get("sleep", 3600)))
+    return echo(content, element, options)
+
+
+def crash(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> None:
+    """Ends its process at once with exit code ``options["code"]`` (default 7), as a native crash would."""
+    os._exit(int(options.get("code", 7)))
+
+
+def allocate(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """Holds ``options["mb"]`` megabytes for a moment, then reports its process id."""
+    block_of_memory = bytearray(int(options["mb"]) * 1024 * 1024)
+    return {"allocated": len(block_of_memory), "pid": os.getpid()}
+
+
+def whoami(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """The process id the call ran in, and the element's name."""
+    return {"pid": os.getpid(), "name": element["name"]}

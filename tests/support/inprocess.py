@@ -14,7 +14,8 @@ from conveyor.settings import Settings
 
 
 def test_settings(home: Path, **overrides: object) -> Settings:
-    return Settings(home=home, api_key="key-project-a", parse_workers=1, **overrides)  # type: ignore[arg-type]
+    fields: dict[str, object] = {"api_key": "key-project-a", "parse_workers": 1, "python_workers": 1, **overrides}
+    return Settings(home=home, **fields)  # type: ignore[arg-type]
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

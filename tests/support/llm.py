@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.corpus import REPO
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process, wait_until_up
 
 
 @dataclass
@@ -32,24 +31,11 @@ class LocalLLM:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "conveyor.cli.main", "llm", "serve", "--port", str(self.port),
                  "--models-dir", str(self.models_dir)], stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"conveyor llm serve exited with {self.process.returncode}; see {log.name}")
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise TimeoutError("the local LLM did not come up")
+        wait_until_up(self.process, f"{self.base_url}/models", timeout, log.name)
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
 
 
 class FaultyProxy:

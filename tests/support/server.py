@@ -40,27 +40,38 @@ class LiveServer:
         with (self.home.parent / f"server-{self.port}.log").open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "conveyor.cli.main", "serve"], env=env,
                                             stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}; see {log.name}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise TimeoutError("server did not become healthy")
+        wait_until_up(self.process, f"{self.url}/health", timeout, log.name)
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     @property
     def log_text(self) -> str:
         path = self.home.parent / f"server-{self.port}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+def wait_until_up(process: subprocess.Popen[bytes], url: str, timeout: float, log_name: str) -> None:
+    """Poll ``url`` until it answers 200; fail early if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}; see {log_name}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not come up within {timeout:g} s")
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL if it has not gone within 20 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -18,6 +18,8 @@ from conveyor.processors.parse.formats import (
     PNG,
     PPTX,
     TEXT,
+    TIFF,
+    WEBP,
     XLSM,
     XLSX,
     ZIP,
@@ -112,10 +114,22 @@ def test_image_magic() -> None:
     assert detect_media_type("picture", b"\xff\xd8\xff\xe0\x00\x10JFIF") == JPEG
 
 
+def test_webp_and_tiff_magic() -> None:
+    assert detect_media_type("upload", b"RIFF\x24\x00\x00\x00WEBPVP8L") == WEBP
+    assert detect_media_type("upload.png", b"RIFF\x24\x00\x00\x00WEBPVP8 ") == WEBP  # the bytes beat the name
+    assert detect_media_type("photo.webp", b"") == WEBP
+    assert detect_media_type("clip", b"RIFF\x24\x00\x00\x00WAVEfmt ") == OCTET_STREAM
+    assert detect_media_type("scan", b"II*\x00\x08\x00\x00\x00") == TIFF
+    assert detect_media_type("scan.jpg", b"MM\x00*\x00\x00\x00\x08") == TIFF
+    assert all(is_supported(kind) for kind in (PNG, JPEG, TIFF, WEBP, "image/gif"))
+
+
 def test_normalize_and_supported() -> None:
     assert normalize_media_type(" Text/HTML; charset=UTF-8") == HTML
     assert is_supported("text/csv; header=present")
     assert is_supported(PDF)
     assert is_supported(DOCX)
-    assert not is_supported(PPTX)
+    assert is_supported(PPTX)
+    assert is_supported(XLSM)
+    assert not is_supported(ZIP)
     assert not is_supported(OCTET_STREAM)

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from conveyor import __version__
 from conveyor.api import health
+from conveyor.api.aihub import aihub_router, streams_body
+from conveyor.api.aihub.convert import webhook_body
 from conveyor.api.errors import install_error_handlers
 from conveyor.api.limits import BodyLimitMiddleware
 from conveyor.api.meibel import meibel_router
@@ -25,6 +27,7 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = build_core(settings)
+        core.webhooks.register("aihub", webhook_body)
         await core.db.migrate()
         boot = await core.auth.bootstrap(settings.api_key)
         if boot.new_key and announce_key:
@@ -37,11 +40,13 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
             await core.close()
 
     app = FastAPI(title="Conveyor", version=__version__, lifespan=lifespan,
-                  description="Self-hosted batch document AI. Speaks the Meibel v2 batch API at /v2.")
+                  description="Self-hosted batch document AI. Speaks the Meibel v2 batch API at /v2 and the "
+                              "Instabase AI Hub batch API at /aihub/api.")
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, streamed=streams_body)
     app.include_router(health.router)
     app.include_router(meibel_router())
+    app.include_router(aihub_router())
     return app
 
 

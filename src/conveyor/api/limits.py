@@ -1,22 +1,26 @@
 """Request-size limits that protect the server: JSON and form bodies are capped; uploads are limited
-per file while they stream (see ``blobs``)."""
+per file while they stream (see ``blobs``): multipart forms, and the raw-body routes a face names."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimitMiddleware:
-    """Answers 413 for a non-multipart body larger than ``limit`` bytes, declared or streamed."""
+    """Answers 413 for a body larger than ``limit`` bytes, declared or streamed, unless it is a multipart
+    form or ``streamed(scope)`` says the route streams its body to storage (with its own limit)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, streamed: Callable[[Scope], bool] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _is_multipart(scope):
+        exempt = scope["type"] == "http" and self.streamed is not None and self.streamed(scope)
+        if scope["type"] != "http" or _is_multipart(scope) or exempt:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)

@@ -50,8 +50,11 @@ class Job:
 
 
 def run(paths: Annotated[list[Path], typer.Argument(help="Files or folders to process.", exists=True)],
-        agent: Annotated[str, typer.Option(help="Built-in agent: parse.")] = "parse",
+        agent: Annotated[str, typer.Option(help="Built-in agent: parse, extract or llm.")] = "parse",
         callable_: Annotated[str | None, typer.Option("--callable", help="Run your function pkg.mod:fn.")] = None,
+        schema: Annotated[Path | None, typer.Option(help="JSON Schema file of the fields --agent extract pulls out.",
+                                                    exists=True, dir_okay=False)] = None,
+        instructions: Annotated[str, typer.Option(help="Instructions for --agent llm or extract.")] = "",
         concurrency: Annotated[int, typer.Option(min=1, max=999, help="Items in flight.")] = 8,
         retry_limit: Annotated[int, typer.Option(min=0, max=999, help="Retries per item.")] = 2,
         out: Annotated[Path, typer.Option(help="Where to write the outputs.")] = Path("conveyor-output"),
@@ -61,16 +64,29 @@ def run(paths: Annotated[list[Path], typer.Argument(help="Files or folders to pr
     if not files:
         console.print("[red]no files found[/red]")
         raise typer.Exit(2)
-    spec: dict[str, Any] = {"display_name": f"cli {agent}", "type": agent, "instructions": ""}
-    if callable_:
-        spec = {"display_name": "cli python", "type": "python", "instructions": "",
-                "additional_properties": {"callable": callable_}}
-    job = Job(files, spec, concurrency, retry_limit, out)
+    job = Job(files, _agent_spec(agent, callable_, schema, instructions), concurrency, retry_limit, out)
     try:
         code = asyncio.run(_main(job, Settings()))
     except KeyboardInterrupt:
         code = 130
     raise typer.Exit(code)
+
+
+def _agent_spec(agent: str, callable_: str | None, schema: Path | None, instructions: str) -> dict[str, Any]:
+    if callable_:
+        return {"display_name": "cli python", "type": "python", "instructions": "",
+                "additional_properties": {"callable": callable_}}
+    spec: dict[str, Any] = {"display_name": f"cli {agent}", "type": agent, "instructions": instructions}
+    if schema is not None:
+        try:
+            spec["additional_properties"] = {"schema": json.loads(schema.read_text(encoding="utf-8"))}
+        except (ValueError, UnicodeDecodeError) as e:
+            console.print(f"[red]{schema} is not a JSON file: {e}[/red]")
+            raise typer.Exit(2) from e
+    elif agent == "extract":
+        console.print("[red]--agent extract needs --schema FILE (a JSON Schema of the fields to extract)[/red]")
+        raise typer.Exit(2)
+    return spec
 
 
 def _collect(paths: list[Path]) -> list[tuple[str, Path]]:

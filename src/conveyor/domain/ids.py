@@ -23,6 +23,9 @@ class Kind(StrEnum):
     ITEM = "it"
     UPLOAD = "up"
     DOWNLOAD = "dl"
+    UPLOAD_SESSION = "mus"
+    UPLOAD_PART = "prt"
+    JOB = "job"
 
 
 def _encode(value: int, length: int) -> str:

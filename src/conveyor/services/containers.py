@@ -76,12 +76,19 @@ class ContainersService:
         await self.get(project_id, container_id)
         await self._containers.delete(container_id)
 
+    async def delete_if_present(self, project_id: str, container_id: str) -> None:
+        """Delete the container if it (still) exists: for jobs that may run twice."""
+        if await self.find(project_id, container_id) is not None:
+            await self._containers.delete(container_id)
+
     async def count(self, container_id: str) -> int:
         return await self._containers.count_elements(container_id)
 
     # elements -----------------------------------------------------------------------------------
-    async def add_file(self, project_id: str, container: Container, incoming: IncomingFile) -> Element:
-        """Stream one file into blob storage (hashing as it goes) and make it an element at once."""
+    async def add_file(self, project_id: str, container: Container, incoming: IncomingFile, *,
+                       replace: bool = False) -> Element:
+        """Stream one file into blob storage (hashing as it goes) and make it an element at once; with
+        ``replace`` it takes the place of the container's elements of the same name."""
         writer = self._blobs.writer(self._max_upload_bytes)
         head = b""
         try:
@@ -97,11 +104,19 @@ class ContainersService:
         if media_type is None or media_type.split(";")[0].strip() in GENERIC_MEDIA_TYPES:
             media_type = detect_media_type(incoming.name, head)
         now = utcnow()
-        return await self._elements.add(Element(
+        element = Element(
             id=new_id(Kind.ELEMENT), project_id=project_id, container_id=container.id, name=incoming.name,
             description=None, media_type=media_type, size=blob.size, sha256=blob.sha256, meta={},
-            source_run_id=None, source_element_id=None, artifact_name=None, created_at=now,
-            updated_at=now), blob.size)
+            source_run_id=None, source_element_id=None, artifact_name=None, created_at=now, updated_at=now)
+        if replace:
+            return await self._elements.add_replacing(element, blob.size)
+        return await self._elements.add(element, blob.size)
+
+    async def delete_file(self, project_id: str, container_id: str, name: str) -> None:
+        """Delete the container's element(s) called ``name``; 404 if there is none."""
+        await self.get(project_id, container_id)
+        if not await self._elements.delete_named(container_id, name):
+            raise NotFoundError(f"file {name!r} not found")
 
     async def get_element(self, project_id: str, container_id: str, element_id: str) -> Element:
         await self.get(project_id, container_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +16,9 @@ from conveyor.errors import ConflictError, InvalidInputError, NotFoundError
 from conveyor.services.containers import ContainersService
 from conveyor.services.recipes import RecipesService
 from conveyor.store.models import Item, Project, Recipe, Run
-from conveyor.store.runs import ItemPage, ItemsRepo, RunPage, RunsRepo, counts_of
+from conveyor.store.runs import ItemPage, ItemsRepo, RunFilter, RunPage, RunsRepo, counts_of
 from conveyor.store.types import utcnow
+from conveyor.store.webhooks import WebhookTarget
 
 MAX_ITEM_PAGE = 1000
 RESULTS_PAGE = 500
@@ -71,10 +72,11 @@ class RunsService:
         self._engine = engine
 
     async def execute(self, project: Project, recipe_id: str, *, batch_spec: dict[str, Any] | None = None,
-                      idempotency_key: str | None = None) -> Run:
+                      idempotency_key: str | None = None, webhooks: Sequence[WebhookTarget] = ()) -> Run:
         """Start a run of one recipe version: pin it, freeze its element set, hand it to the engine.
 
-        With an ``idempotency_key`` the same key always answers with the same run.
+        With an ``idempotency_key`` the same key always answers with the same run; ``webhooks`` are told
+        when the run ends.
         """
         if idempotency_key is not None:
             existing = await self._runs.by_idempotency_key(project.id, idempotency_key)
@@ -95,7 +97,7 @@ class RunsService:
             run.status, run.end_time = RunStatus.FAILED.value, now
             run.error = f"input datasource {recipe.input_container_id} no longer exists"
         try:
-            run = await self._runs.create(run, ElementFilter.from_json(recipe.filters))
+            run = await self._runs.create(run, ElementFilter.from_json(recipe.filters), webhooks)
         except ConflictError:  # a concurrent request with the same key won the race
             if idempotency_key is None:
                 raise
@@ -128,9 +130,20 @@ class RunsService:
         return await self._recipes.get(project, run.recipe_id, include_deleted=True)
 
     async def list(self, project: Project, *, input_container_id: str | None, offset: int,
-                   limit: int | None, sort_by: str, descending: bool) -> RunPage:
+                   limit: int | None, sort_by: str, descending: bool, where: RunFilter | None = None) -> RunPage:
         return await self._runs.search(project.id, input_container_id=input_container_id, offset=offset,
-                                     limit=limit, sort_by=sort_by, descending=descending)
+                                       limit=limit, sort_by=sort_by, descending=descending, where=where)
+
+    async def delete(self, project: Project, run_id: str) -> Run:
+        """Cancel the run if it is still going, then delete it and its items; returns it as it was."""
+        run = await self.cancel(project, run_id)
+        await self._runs.delete(run.id)
+        return run
+
+    async def item_slice(self, project: Project, run_id: str, offset: int, limit: int) -> Sequence[Item]:
+        """The run's items in id order from position ``offset`` (for offset-paged faces)."""
+        await self.get(project, run_id)
+        return await self._items.slice(run_id, max(offset, 0), min(max(limit, 1), MAX_ITEM_PAGE))
 
     async def counts(self, run: Run) -> dict[ItemStatus, int]:
         """The counters of the run as read (they live on the run row)."""

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from conveyor.domain.rules import ElementFilter
 from conveyor.store.database import Database
-from conveyor.store.models import Blob, Container, Element
+from conveyor.store.models import Blob, Container, Element, FaceId
 from conveyor.store.types import utcnow
 
 
@@ -75,7 +75,10 @@ class ContainersRepo:
                 found.updated_at = utcnow()
 
     async def delete(self, container_id: str) -> None:
+        """The container, its elements, and every face's ids for them."""
+        elements = select(Element.id).where(Element.container_id == container_id)
         async with self._db.write() as s:
+            await s.execute(delete(FaceId).where(or_(FaceId.core_id == container_id, FaceId.core_id.in_(elements))))
             await s.execute(delete(Element).where(Element.container_id == container_id))
             await s.execute(delete(Container).where(Container.id == container_id))
 
@@ -104,6 +107,21 @@ class ElementsRepo:
         async with self._db.read() as s:
             found = await s.get(Element, element_id)
             return found if found is not None and found.container_id == container_id else None
+
+    async def add_replacing(self, element: Element, blob_size: int) -> Element:
+        """Insert an element and drop the container's other elements of the same name, in one transaction."""
+        async with self._db.write() as s:
+            await s.execute(self._insert_blob(element.sha256, blob_size))
+            await s.execute(delete(Element).where(Element.container_id == element.container_id,
+                                                  Element.name == element.name))
+            s.add(element)
+        return element
+
+    async def delete_named(self, container_id: str, name: str) -> int:
+        async with self._db.write() as s:
+            result = await s.execute(delete(Element).where(Element.container_id == container_id,
+                                                           Element.name == name))
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def get_many(self, element_ids: Sequence[str]) -> dict[str, Element]:
         async with self._db.read() as s:

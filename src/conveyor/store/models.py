@@ -239,3 +239,109 @@ class Fire(Base):
     run_id: Mapped[str | None] = mapped_column(String(40))
     fired_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+class FaceId(Base):
+    """An id of a non-Meibel face for a core object: (project, face, kind, external id) ↔ core id.
+
+    Faces with integer ids (AI Hub batches) take the row's own ``id`` as theirs: it only ever grows
+    (``sqlite_autoincrement`` on SQLite, an identity on PostgreSQL), so a deleted id is never handed out
+    again. Faces with their own string ids (LlamaCloud ``dir-…``) store them as given.
+    """
+
+    __tablename__ = "face_ids"
+    __table_args__ = (
+        UniqueConstraint("project_id", "face", "kind", "external_id", name="uq_face_ids_external"),
+        UniqueConstraint("project_id", "face", "kind", "core_id", name="uq_face_ids_core"),
+        Index("ix_face_ids_core_id", "core_id"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    face: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    core_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class UploadSession(Base):
+    """A multipart upload of one file into a container; its parts wait on disk until commit."""
+
+    __tablename__ = "upload_sessions"
+    __table_args__ = (Index("ix_upload_sessions_expiry", "status", "expires_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    container_id: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(1000))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    part_size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class UploadPart(Base):
+    """One received part of a session; re-sending a part number replaces the row and its file."""
+
+    __tablename__ = "upload_parts"
+    session_id: Mapped[str] = mapped_column(ForeignKey("upload_sessions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    part_num: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part_id: Mapped[str] = mapped_column(String(40), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Job(Base):
+    """A piece of work done in the background for a caller who polls it (deleting a container …)."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class WebhookSubscription(Base):
+    """Who to tell when a subject (a run) reaches a terminal state, and in which face's format."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    subject_id: Mapped[str] = mapped_column(String(40), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secret: Mapped[str | None] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(20))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """The outbox: one event to deliver, written in the transaction that made the event happen."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    subject_id: Mapped[str] = mapped_column(String(40), index=True)
+    event: Mapped[str] = mapped_column(String(60))
+    url: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secret: Mapped[str | None] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(20))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

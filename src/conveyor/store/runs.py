@@ -25,8 +25,9 @@ from conveyor.domain.usage import Usage
 from conveyor.errors import ConflictError
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
-from conveyor.store.models import Blob, Element, Item, Recipe, Run
+from conveyor.store.models import Agent, Blob, Element, Item, Recipe, Run
 from conveyor.store.types import utcnow
+from conveyor.store.webhooks import WebhookTarget, drop_subscriptions, enqueue, subscriptions_for
 
 ELEMENTS: Table = Element.__table__  # type: ignore[assignment]  # Core tables for executemany/upsert
 ITEMS: Table = Item.__table__  # type: ignore[assignment]
@@ -38,6 +39,31 @@ COUNTER = {status: status.value.lower() for status in ItemStatus}
 class RunPage:
     runs: list[Run]
     total: int
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Optional conditions on a run search; ``agent_lineage_id`` matches runs of any of its versions."""
+
+    run_id: str | None = None
+    statuses: tuple[str, ...] | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    agent_lineage_id: str | None = None
+
+    def apply(self, stmt: Any) -> Any:
+        if self.run_id is not None:
+            stmt = stmt.where(Run.id == self.run_id)
+        if self.statuses is not None:
+            stmt = stmt.where(Run.status.in_(self.statuses))
+        if self.started_from is not None:
+            stmt = stmt.where(Run.start_time >= self.started_from)
+        if self.started_to is not None:
+            stmt = stmt.where(Run.start_time <= self.started_to)
+        if self.agent_lineage_id is not None:
+            versions = select(Agent.id).where(Agent.lineage_id == self.agent_lineage_id)
+            stmt = stmt.where(Run.recipe_id.in_(select(Recipe.id).where(Recipe.agent_id.in_(versions))))
+        return stmt
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,20 @@ def _usage_params(result: ItemResult) -> dict[str, int]:
     return {"b_requests": usage.requests, "b_prompt": usage.prompt_tokens, "b_completion": usage.completion_tokens}
 
 
+def run_event(run: Run) -> str:
+    """The webhook event of a run's end: ``run.completed``, ``run.failed`` or ``run.cancelled``."""
+    return f"run.{run.status.lower()}"
+
+
+def run_snapshot(run: Run) -> dict[str, Any]:
+    """What a run's webhook reports, frozen when the run ends (the run may be deleted before delivery)."""
+    return {"run_id": run.id, "status": run.status, "error": run.error,
+            "start_time": run.start_time.isoformat(), "end_time": run.end_time.isoformat() if run.end_time else None,
+            "total_items": run.total_items, "succeeded": run.succeeded, "failed": run.failed,
+            "cancelled": run.cancelled, "input_container_id": run.input_container_id,
+            "output_container_id": run.output_container_id}
+
+
 def counts_of(run: Run) -> dict[ItemStatus, int]:
     return {status: int(getattr(run, COUNTER[status])) for status in ItemStatus}
 
@@ -132,24 +172,31 @@ class RunsRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, run: Run, element_filter: ElementFilter) -> Run:
-        """Insert the run and one PENDING item per matching element, in SQL: no element is loaded."""
+    async def create(self, run: Run, element_filter: ElementFilter,
+                     webhooks: Sequence[WebhookTarget] = ()) -> Run:
+        """Insert the run and one PENDING item per matching element, in SQL: no element is loaded.
+
+        ``webhooks`` subscribe to the run's end in the same transaction, so no end can go unreported.
+        """
         chosen = apply_filter(
             select(literal(run.id), Element.id, Element.name, literal(ItemStatus.PENDING.value), literal(0))
             .where(Element.container_id == run.input_container_id), element_filter).order_by(Element.id)
         try:
-            return await self._insert(run, chosen)
+            return await self._insert(run, chosen, webhooks)
         except IntegrityError as e:
             raise ConflictError(f"a run with idempotency key {run.idempotency_key!r} exists") from e
 
-    async def _insert(self, run: Run, chosen: Any) -> Run:
+    async def _insert(self, run: Run, chosen: Any, webhooks: Sequence[WebhookTarget]) -> Run:
         async with self._db.write() as s:
             s.add(run)
+            s.add_all(subscriptions_for(run.project_id, run.id, webhooks))
             await s.flush()
             await s.execute(insert(Item).from_select(
                 ["run_id", "element_id", "element_name", "status", "attempts"], chosen))
             total = (await s.execute(select(func.count()).select_from(Item).where(Item.run_id == run.id)))
             run.total_items = run.pending = int(total.scalar_one())
+            if RunStatus(run.status).terminal:
+                await enqueue(s, run.id, run_event(run), run_snapshot(run))
         return run
 
     async def get(self, project_id: str, run_id: str) -> Run | None:
@@ -170,10 +217,12 @@ class RunsRepo:
             return (await s.scalars(stmt)).first()
 
     async def search(self, project_id: str, *, input_container_id: str | None, offset: int, limit: int | None,
-                     sort_by: str, descending: bool) -> RunPage:
+                     sort_by: str, descending: bool, where: RunFilter | None = None) -> RunPage:
         stmt = select(Run).where(Run.project_id == project_id)
         if input_container_id:
             stmt = stmt.where(Run.input_container_id == input_container_id)
+        if where is not None:
+            stmt = where.apply(stmt)
         column = Run.status if sort_by == "status" else Run.start_time
         stmt = stmt.order_by(column.desc() if descending else column.asc(), Run.id)
         async with self._db.read() as s:
@@ -194,7 +243,19 @@ class RunsRepo:
         sources = [s.value for s in allowed_sources(new)]
         async with self._db.write() as s:
             result = await s.execute(update(Run).where(Run.id == run_id, Run.status.in_(sources)).values(**values))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            moved = bool(result.rowcount)  # type: ignore[attr-defined]
+            if moved and new.terminal:
+                run = (await s.scalars(select(Run).where(Run.id == run_id)
+                                       .execution_options(populate_existing=True))).one()
+                await enqueue(s, run_id, run_event(run), run_snapshot(run))
+            return moved
+
+    async def delete(self, run_id: str) -> None:
+        """The run, its items (cascade) and its webhook subscriptions; deliveries already due still go."""
+        async with self._db.write() as s:
+            await drop_subscriptions(s, run_id)
+            await s.execute(delete(Item).where(Item.run_id == run_id))
+            await s.execute(delete(Run).where(Run.id == run_id))
 
     async def update_fields(self, run_id: str, **values: Any) -> None:
         async with self._db.write() as s:
@@ -245,6 +306,12 @@ class ItemsRepo:
             row = (await s.execute(select(Item, Run).join(Run, Run.id == Item.run_id)
                                    .where(Item.id == item_id))).first()
         return (row[0], row[1]) if row is not None else None
+
+    async def slice(self, run_id: str, offset: int, limit: int) -> list[Item]:
+        """Items in id order from position ``offset``."""
+        stmt = select(Item).where(Item.run_id == run_id).order_by(Item.id).offset(offset).limit(limit)
+        async with self._db.read() as s:
+            return list(await s.scalars(stmt))
 
     async def finished_after(self, run_id: str, after: tuple[datetime, int] | None, limit: int) -> list[Item]:
         """Terminal items in the order they finished, after the (finished_at, id) position ``after``."""

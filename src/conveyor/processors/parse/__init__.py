@@ -18,9 +18,13 @@ from conveyor.processors.parse.document import ParsedDocument
 from conveyor.processors.parse.docx import parse_docx
 from conveyor.processors.parse.formats import SUPPORTED_MEDIA_TYPES, detect_media_type
 from conveyor.processors.parse.html import parse_html
+from conveyor.processors.parse.images import parse_image
 from conveyor.processors.parse.markdown import parse_markdown
+from conveyor.processors.parse.options import parse_options
 from conveyor.processors.parse.pdf import parse_pdf
+from conveyor.processors.parse.pptx import parse_pptx
 from conveyor.processors.parse.text import parse_text
+from conveyor.processors.parse.xlsx import parse_xlsx
 
 __all__ = ["SUPPORTED_MEDIA_TYPES", "ParsedDocument", "detect_media_type", "parse_file"]
 
@@ -29,6 +33,9 @@ Parser = Callable[[Path, Mapping[str, Any]], ParsedDocument]
 _PARSERS: Mapping[str, tuple[str, Parser]] = MappingProxyType({
     formats.PDF: ("PDF", parse_pdf),
     formats.DOCX: ("DOCX", parse_docx),
+    formats.PPTX: ("PPTX", parse_pptx),
+    formats.XLSX: ("XLSX", parse_xlsx),
+    formats.XLSM: ("XLSX", parse_xlsx),
     formats.HTML: ("HTML", parse_html),
     formats.XHTML: ("HTML", parse_html),
     formats.MARKDOWN: ("Markdown", parse_markdown),
@@ -36,15 +43,18 @@ _PARSERS: Mapping[str, tuple[str, Parser]] = MappingProxyType({
     formats.CSV: ("CSV", parse_csv),
     formats.TSV: ("CSV", parse_csv),
     formats.TEXT: ("text", parse_text),
+    **{media_type: ("image", parse_image) for media_type in formats.IMAGE_TYPES},
 })
 
 
 def parse_file(path: Path, media_type: str, options: Mapping[str, Any]) -> ParsedDocument:
-    """Parse the file at ``path`` as ``media_type``. Option ``password`` opens an encrypted PDF.
+    """Parse the file at ``path`` as ``media_type``; ``options`` are described in
+    :mod:`~conveyor.processors.parse.options` (``password`` opens an encrypted PDF).
 
-    Raises :class:`PermanentError` for an unsupported media type and for an empty, corrupt or
-    unreadable file.
+    Raises :class:`PermanentError` for an unsupported media type, an invalid option, and an empty,
+    corrupt or unreadable file.
     """
+    parse_options(options)
     label, parser = _parser(media_type)
     if path.stat().st_size == 0:
         raise PermanentError("file is empty")

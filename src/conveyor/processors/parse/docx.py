@@ -1,7 +1,9 @@
 """DOCX files (python-docx): headings → ``#``, list items → ``-``, tables → markdown tables.
 
 The body is read at the XML level, block by block, so text that python-docx's ``Paragraph.text`` leaves
-out (content controls, text boxes, equations) is kept. Comments live in their own part and are skipped.
+out (content controls, text boxes, equations) is kept. Equations become LaTeX: ``$…$`` within text, and
+``$$…$$`` blocks for a paragraph that holds nothing but equations. Charts give their title and data.
+Comments live in their own part and are skipped.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 
 from conveyor.errors import PermanentError
+from conveyor.processors.parse.charts import read_chart
 from conveyor.processors.parse.document import ParsedDocument
 from conveyor.processors.parse.docx_strict import is_strict, transitional_copy
+from conveyor.processors.parse.omml import to_latex
+from conveyor.processors.parse.ooxml import R_ID, parse_xml
 from conveyor.processors.parse.tables import markdown_table
 
 Element = Any  # an lxml element of the document body (python-docx and lxml ship no type hints)
 
-_MATH_TEXT = "{http://schemas.openxmlformats.org/officeDocument/2006/math}t"
+_MATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}oMath"
+_CHART = "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _HEADING_NAME = re.compile(r"^heading\s*(\d)$", re.I)
 _MAX_STYLE_DEPTH = 10
@@ -45,7 +51,7 @@ class _Block:
 def parse_docx(path: Path, options: Mapping[str, Any]) -> ParsedDocument:
     document = _open(path)
     styles = _styles(document)
-    blocks = list(_blocks(document.element.body, styles))
+    blocks = list(_blocks(document.element.body, styles, document.part))
     return ParsedDocument.single_page(markdown="\n\n".join(block.markdown for block in blocks),
                                       text="\n\n".join(block.text for block in blocks))
 
@@ -108,23 +114,38 @@ def _val(element: Element | None) -> str | None:
     return None if element is None else element.get(qn("w:val"))
 
 
-def _blocks(container: Element, styles: Mapping[str, _Style]) -> Iterator[_Block]:
-    """The paragraphs and tables of a body (or content control), in document order."""
+def _blocks(container: Element, styles: Mapping[str, _Style], part: Any) -> Iterator[_Block]:
+    """The paragraphs (and the charts drawn in them) and tables of a body or content control, in order."""
     for child in container:
         if child.tag == qn("w:p"):
             block = _paragraph(child, styles)
             if block is not None:
                 yield block
+            yield from _charts(child, part)
         elif child.tag == qn("w:tbl"):
             yield _table(child)
         elif child.tag in (qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")):
-            yield from _blocks(child, styles)
+            yield from _blocks(child, styles, part)
+
+
+def _charts(paragraph: Element, part: Any) -> Iterator[_Block]:
+    """The title and cached data of each chart anchored in ``paragraph``."""
+    for reference in paragraph.iter(_CHART):
+        related = part.rels.get(reference.get(R_ID, ""))
+        root = None if related is None or related.is_external else parse_xml(related.target_part.blob)
+        if root is not None:
+            chart = read_chart(root)
+            yield _Block(markdown=chart.markdown(), text=chart.text())
 
 
 def _paragraph(paragraph: Element, styles: Mapping[str, _Style]) -> _Block | None:
-    text = " ".join(_element_text(paragraph).split())
+    equations: list[str] = []
+    text = " ".join(_element_text(paragraph, equations).split())
     if not text:
         return None
+    if equations and _only_equations(text, equations):
+        display = "\n\n".join(f"$${latex}$$" for latex in equations)
+        return _Block(markdown=display, text=display)
     properties = paragraph.find(qn("w:pPr"))
     style = styles.get(_val(properties.find(qn("w:pStyle"))) or "", _Style(0, False)) \
         if properties is not None else _Style(0, False)
@@ -142,22 +163,35 @@ def _list_depth(properties: Element | None) -> int:
     return int(depth) if depth is not None and depth.isdigit() else 0
 
 
-def _element_text(root: Element) -> str:
-    """All text under ``root`` in document order: runs, tabs, breaks, math; never a fallback copy."""
+def _element_text(root: Element, equations: list[str] | None = None) -> str:
+    """All text under ``root`` in document order: runs, tabs, breaks, equations (as ``$LaTeX$``, also
+    appended to ``equations``); never a fallback copy."""
     parts: list[str] = []
     stack = [root]
     while stack:
         element = stack.pop()
         if element.tag == _FALLBACK:
             continue
+        if element.tag == _MATH:
+            latex = to_latex(element)
+            if equations is not None and latex:
+                equations.append(latex)
+            parts.append(f" ${latex}$ " if latex else "")
+            continue
         parts.append(_own_text(element))
         stack.extend(reversed(element))
     return "".join(parts)
 
 
+def _only_equations(text: str, equations: list[str]) -> bool:
+    for latex in equations:
+        text = text.replace(f"${' '.join(latex.split())}$", "", 1)
+    return not text.strip()
+
+
 def _own_text(element: Element) -> str:
     tag = element.tag
-    if tag in (qn("w:t"), _MATH_TEXT):
+    if tag == qn("w:t"):
         return str(element.text or "")
     if tag in (qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")):
         return " "

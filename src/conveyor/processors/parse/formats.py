@@ -30,9 +30,15 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 GIF = "image/gif"
 TIFF = "image/tiff"
+WEBP = "image/webp"
 OCTET_STREAM = "application/octet-stream"
 
-SUPPORTED_MEDIA_TYPES = frozenset({PDF, DOCX, HTML, XHTML, MARKDOWN, "text/x-markdown", CSV, TSV, TEXT})
+IMAGE_TYPES = frozenset({PNG, JPEG, GIF, TIFF, WEBP})
+"""Images, read through OCR."""
+
+SUPPORTED_MEDIA_TYPES = frozenset({
+    PDF, DOCX, PPTX, XLSX, XLSM, HTML, XHTML, MARKDOWN, "text/x-markdown", CSV, TSV, TEXT,
+}) | IMAGE_TYPES
 """The media types :func:`conveyor.processors.parse.parse_file` reads."""
 
 HEAD_SIZE = 8192
@@ -43,7 +49,7 @@ _BY_EXTENSION = MappingProxyType({
     "html": HTML, "htm": HTML, "xhtml": XHTML, "md": MARKDOWN, "markdown": MARKDOWN,
     "csv": CSV, "tsv": TSV, "tab": TSV, "txt": TEXT, "text": TEXT, "log": TEXT,
     "json": JSON, "xml": XML, "png": PNG, "jpg": JPEG, "jpeg": JPEG, "gif": GIF,
-    "tif": TIFF, "tiff": TIFF,
+    "tif": TIFF, "tiff": TIFF, "webp": WEBP,
 })
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"GIF87a", GIF), (b"GIF89a", GIF),
@@ -80,6 +86,8 @@ def _binary_magic(head: bytes, by_name: str | None) -> str | None:
         return PDF
     if head.startswith(_ZIP_LOCAL_HEADER):
         return _zip_kind(head, by_name)
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return WEBP
     return next((kind for magic, kind in _IMAGE_MAGIC if head.startswith(magic)), None)
 
 

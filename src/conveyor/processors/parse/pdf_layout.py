@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from conveyor.processors.parse.pdf_lines import Line
+from conveyor.processors.parse.text_join import join_lines
 
 HeadingKey = tuple[float, bool]  # (size, bold) of a heading paragraph
 
 _BULLETS = "\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2043\u2219\u00b7"  # • ● ▪ ■ ◦ ‣ hyphen bullet ∙ ·
-_SOFT_HYPHENS = "\xad\x02"
 _PARAGRAPH_GAP = 1.25  # a step this many times the usual one between lines separates paragraphs
 _HEADING_SIZE = 1.15  # headings are set at least this much larger than the body text
 _HEADING_MAX_WORDS = 15
@@ -32,12 +32,14 @@ _MIN_COLUMN_LINES = 3
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Consecutive lines of the same style, joined; ``size`` and ``bold`` are its first line's."""
+    """Consecutive lines of the same style, joined; ``size`` and ``bold`` are its first line's. ``box`` is
+    ``(left, bottom, right, top)`` in PDF page space (origin bottom-left), ``None`` if not measured."""
 
     text: str
     size: float = 0.0
     bold: bool = False
     lines: int = 1
+    box: tuple[float, float, float, float] | None = None
 
     @property
     def is_list_item(self) -> bool:
@@ -47,11 +49,15 @@ class Paragraph:
     def heading_key(self) -> HeadingKey:
         return (self.size, self.bold)
 
+    def level(self, levels: Mapping[HeadingKey, int]) -> int | None:
+        """The heading level of this paragraph, ``None`` if it is no heading."""
+        return None if self.is_list_item or not _could_be_heading(self) else levels.get(self.heading_key)
+
     def markdown(self, levels: Mapping[HeadingKey, int]) -> str:
         """This paragraph as markdown, a heading if its style has a level in ``levels``."""
         if self.is_list_item:
             return "- " + self.text[1:].lstrip()
-        level = levels.get(self.heading_key) if _could_be_heading(self) else None
+        level = self.level(levels)
         return f"{'#' * level} {self.text}" if level else self.text
 
 
@@ -132,27 +138,11 @@ def _breaks(previous: Line, line: Line, page: _Page) -> bool:
 
 
 def _paragraph(lines: Sequence[Line]) -> Paragraph:
-    parts: list[str] = []
-    for line in lines:
-        text = line.text.strip()
-        if parts:
-            parts[-1], separator = _line_break(parts[-1], text)
-            parts.append(separator)
-        parts.append(text)
-    text = "".join(parts).replace("\x02", "").replace("\xad", "-")
-    return Paragraph(text=text, size=lines[0].size, bold=lines[0].bold, lines=len(lines))
-
-
-def _line_break(head: str, tail: str) -> tuple[str, str]:
-    """A line without its trailing break hyphen, and what joins it to the next line: nothing where a
-    word was hyphenated across the break (a soft hyphen, or a hyphen between a letter and a
-    lowercase continuation), else a space."""
-    head = head.rstrip()
-    if head.endswith(tuple(_SOFT_HYPHENS)):
-        return head[:-1], ""
-    if len(head) >= 2 and head[-1] == "-" and head[-2].isalpha() and tail[:1].islower():
-        return head[:-1], ""
-    return head, " " if head and tail else ""
+    measured = [line for line in lines if line.has_geometry]
+    box = None if not measured else (min(line.left for line in measured), min(line.bottom for line in measured),
+                                     max(line.right for line in measured), max(line.top for line in measured))
+    return Paragraph(text=join_lines(line.text for line in lines), size=lines[0].size, bold=lines[0].bold,
+                     lines=len(lines), box=box)
 
 
 def _starts_with_bullet(text: str) -> bool:

@@ -1,0 +1,83 @@
+"""Ids of the non-Meibel faces: one table maps (project, face, kind, external id) to a core id and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from conveyor.errors import ConflictError
+from conveyor.store.database import Database
+from conveyor.store.models import FaceId
+from conveyor.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class FaceKey:
+    """Which ids: one face's ids for one kind of core object in one project."""
+
+    project_id: str
+    face: str
+    kind: str
+
+
+class FaceIdsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def allocate_number(self, key: FaceKey, core_id: str) -> int:
+        """A new integer id for ``core_id``: the mapping row's own, ever-growing primary key."""
+        async with self._db.write() as s:
+            row = self._row(key, None, core_id)
+            s.add(row)
+            await s.flush()
+            await s.execute(update(FaceId).where(FaceId.id == row.id).values(external_id=str(row.id)))
+            return row.id
+
+    async def assign(self, key: FaceKey, external_id: str, core_id: str) -> None:
+        """Record a face's own string id for ``core_id``; either side already mapped is a conflict."""
+        try:
+            async with self._db.write() as s:
+                s.add(self._row(key, external_id, core_id))
+        except IntegrityError as e:
+            raise ConflictError(f"{key.face} {key.kind} id {external_id} or {core_id} is already mapped") from e
+
+    @staticmethod
+    def _row(key: FaceKey, external_id: str | None, core_id: str) -> FaceId:
+        return FaceId(project_id=key.project_id, face=key.face, kind=key.kind, external_id=external_id,
+                      core_id=core_id, created_at=utcnow())
+
+    async def core_id(self, key: FaceKey, external_id: str) -> str | None:
+        stmt = select(FaceId.core_id).where(*_of(key), FaceId.external_id == external_id)
+        async with self._db.read() as s:
+            return (await s.execute(stmt)).scalar()
+
+    async def external_id(self, key: FaceKey, core_id: str) -> str | None:
+        stmt = select(FaceId.external_id).where(*_of(key), FaceId.core_id == core_id)
+        async with self._db.read() as s:
+            return (await s.execute(stmt)).scalar()
+
+    async def external_ids(self, key: FaceKey, core_ids: list[str]) -> dict[str, str]:
+        stmt = select(FaceId.core_id, FaceId.external_id).where(*_of(key), FaceId.core_id.in_(core_ids))
+        async with self._db.read() as s:
+            return {core: ext for core, ext in (await s.execute(stmt)).all() if ext is not None}
+
+    async def page(self, key: FaceKey, offset: int, limit: int) -> list[FaceId]:
+        """Mappings in creation order."""
+        stmt = select(FaceId).where(*_of(key)).order_by(FaceId.id).offset(offset).limit(limit)
+        async with self._db.read() as s:
+            return list(await s.scalars(stmt))
+
+    async def count(self, key: FaceKey) -> int:
+        async with self._db.read() as s:
+            return int((await s.execute(select(func.count()).select_from(FaceId).where(*_of(key)))).scalar_one())
+
+    async def forget(self, core_id: str) -> None:
+        """Drop every face's id for a core object that no longer exists."""
+        async with self._db.write() as s:
+            await s.execute(delete(FaceId).where(FaceId.core_id == core_id))
+
+
+def _of(key: FaceKey) -> tuple[ColumnElement[bool], ...]:
+    return (FaceId.project_id == key.project_id, FaceId.face == key.face, FaceId.kind == key.kind)
