@@ -72,6 +72,9 @@ class Settings(BaseSettings):
                                                "swept this long after it started.")
     webhook_max_attempts: int = Field(
         default=10, ge=1, description="Attempts per webhook delivery (exponential backoff between them).")
+    signing_key: str | None = Field(
+        default=None, description="Key that signs presigned download URLs; default: random per process, so "
+                                  "URLs stop working at a restart (set it when replicas share a database).")
     scheduler: bool = Field(default=True, description="Fire recurrence_cron definitions from this process.")
     log_level: str = Field(default="info", description="uvicorn/conveyor log level.")
 

@@ -8,15 +8,11 @@ batch listing. ``test_every_sdk_method_was_called`` checks which SDK methods the
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +20,15 @@ import httpx
 import jsonschema
 import pytest
 from fpdf import FPDF
+from llama_cloud import ConflictError as LlamaConflict
 from llama_cloud import LlamaCloud
 from llama_cloud import NotFoundError as LlamaNotFound
 
 from tests.support.corpus import mixed_files
 from tests.support.llm import LocalLLM
-from tests.support.server import LiveServer, free_port
+from tests.support.recorder import Recorder
+from tests.support.server import LiveServer
+from tests.support.webhooks import Receiver, valid_signature, webhook_receiver
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 SECRET = "whsec-test-secret"
@@ -59,19 +58,6 @@ class State:
     called: set[str] = field(default_factory=set)
 
 
-class Recorder:
-    """Wraps an SDK resource and records which methods the tests call."""
-
-    def __init__(self, target: Any, prefix: str, called: set[str]) -> None:
-        self._target, self._prefix, self._called = target, prefix, called
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._target, name)
-        if callable(value):
-            self._called.add(f"{self._prefix}.{name}")
-        return value
-
-
 class Api:
     def __init__(self, sdk: LlamaCloud, called: set[str]) -> None:
         self.directories = Recorder(sdk.beta.directories, "beta.directories", called)
@@ -83,53 +69,18 @@ class Api:
         self.extract = Recorder(sdk.extract, "extract", called)
 
 
-@dataclass
-class Delivery:
-    path: str
-    headers: dict[str, str]
-    body: bytes
+class Hooks:
+    """Three webhook endpoints: every event of the parse batch, one that refuses its first delivery, and
+    one for the cancelled batch."""
 
-    @property
-    def json(self) -> dict[str, Any]:
-        return dict(json.loads(self.body))
+    def __init__(self, everything: Receiver, flaky: Receiver, cancel: Receiver) -> None:
+        self.everything, self.flaky, self.cancel = everything, flaky, cancel
 
 
-class Receiver:
-    """A webhook endpoint on 127.0.0.1: records every POST; ``/flaky`` answers 500 to its first one."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.deliveries: list[Delivery] = []
-        self.refused = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path == "/flaky" and receiver.refused == 0:
-                    receiver.refused += 1
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                receiver.deliveries.append(Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def events(self, batch_id: str, path: str | None = None) -> list[str]:
-        return [d.json["event_type"] for d in self.deliveries
-                if d.json.get("batch_id") == batch_id and (path is None or d.path == path)]
-
-    def stop(self) -> None:
-        self.server.shutdown()
+def events(receiver: Receiver, batch_id: str) -> list[str]:
+    with receiver.lock:
+        bodies = [json.loads(r.body) for r in receiver.received if r.body]
+    return [b["event_type"] for b in bodies if b.get("batch_id") == batch_id]
 
 
 @pytest.fixture(scope="module")
@@ -167,10 +118,10 @@ def meibel(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.stop()
+def hooks() -> Iterator[Hooks]:
+    with webhook_receiver() as everything, webhook_receiver() as flaky, webhook_receiver() as cancel:
+        flaky.answers.append(500)
+        yield Hooks(everything, flaky, cancel)
 
 
 def wait_for(check: Callable[[], Any], within: float = 120, what: str = "condition") -> Any:
@@ -186,11 +137,6 @@ def wait_for(check: Callable[[], Any], within: float = 120, what: str = "conditi
 
 def wait_batch(api: Api, batch_id: str, within: float = 240) -> Any:
     return wait_for(lambda: (b := api.batches.get(batch_id)).status in TERMINAL and b, within, f"batch {batch_id}")
-
-
-def signed(delivery: Delivery) -> bool:
-    wanted = "sha256=" + hmac.new(SECRET.encode(), delivery.body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(delivery.headers.get("lc-signature", ""), wanted)
 
 
 def invoice_pdf() -> bytes:
@@ -318,13 +264,13 @@ def test_configurations(api: Api, state: State) -> None:
 
 
 # batches -------------------------------------------------------------------------------------------
-def test_parse_batch(api: Api, state: State, receiver: Receiver) -> None:
+def test_parse_batch(api: Api, state: State, hooks: Hooks) -> None:
     created = api.batches.create(
         config={"job": {"type": "parse_v2", "configuration_id": "cfg-PARSE_FAST"}},
         source_directory_id=state.directory_id,
-        webhook_configurations=[{"webhook_url": receiver.url("/all"), "webhook_signing_secret": SECRET,
+        webhook_configurations=[{"webhook_url": hooks.everything.url, "webhook_signing_secret": SECRET,
                                  "webhook_headers": {"X-Team": "ops"}},
-                                {"webhook_url": receiver.url("/flaky"), "webhook_events": ["batch.success"]}])
+                                {"webhook_url": hooks.flaky.url, "webhook_events": ["batch.success"]}])
     assert created.id.startswith("bat-") and created.status in {"PENDING", "RUNNING", "THROTTLED"}
     assert created.config.job.configuration_id == "cfg-PARSE_FAST" and created.results is None
     state.parse_batch_id = created.id
@@ -337,8 +283,10 @@ def test_parse_batch(api: Api, state: State, receiver: Receiver) -> None:
 
 
 def meibel_texts(meibel: httpx.Client, datasource_id: str) -> dict[str, str]:
-    """The Meibel face's parse of every file of a datasource: its text artifact by file name."""
-    agent = meibel.post("/agents", json={"display_name": "meibel parse", "type": "parse"}).json()["id"]
+    """The Meibel face's parse of every file of a datasource (text layer only, as PARSE_FAST): its text
+    artifact by file name."""
+    agent = meibel.post("/agents", json={"display_name": "meibel parse", "type": "parse",
+                                         "additional_properties": {"ocr": "off"}}).json()["id"]
     definition = meibel.post("/batch-definitions", json={"name": "meibel-parse", "agent_id": agent,
                                                           "input_datasource_id": datasource_id}).json()["id"]
     run_id = meibel.post(f"/batch-definitions/id/{definition}/execute").json()["execution_id"]
@@ -371,6 +319,10 @@ def test_parse_results_match_the_meibel_face(api: Api, state: State, meibel: htt
     first = results[0].job_reference.id if results and results[0].job_reference else ""
     bare = api.parsing.get(first)
     assert bare.text is None and bare.markdown is None and bare.job.status == "COMPLETED"
+    linked = api.parsing.get(first, expand=["text_content_metadata", "markdown_content_metadata"])
+    assert linked.result_content_metadata is not None and set(linked.result_content_metadata) == {"text", "markdown"}
+    url = linked.result_content_metadata["text"].presigned_url or ""
+    assert httpx.get(url, timeout=30).text == api.parsing.get(first, expand=["text_full"]).text_full
 
 
 def test_parse_batch_is_a_meibel_batch_execution(state: State, meibel: httpx.Client) -> None:
@@ -405,7 +357,7 @@ def test_extract_batch_on_the_local_model(api: Api, state: State) -> None:
         assert job.configuration_id == state.extract_config_id
 
 
-def test_cancel_a_batch_mid_way(api: Api, state: State, receiver: Receiver) -> None:
+def test_cancel_a_batch_mid_way(api: Api, state: State, hooks: Hooks) -> None:
     directory = api.directories.create(name="many notes")
     for n in range(40):
         api.dir_files.upload(directory.id, upload_file=(f"note-{n:02}.txt",
@@ -413,35 +365,42 @@ def test_cancel_a_batch_mid_way(api: Api, state: State, receiver: Receiver) -> N
     created = api.batches.create(
         config={"job": {"type": "extract_v2", "configuration_id": state.extract_config_id}},
         source_directory_id=directory.id,
-        webhook_configurations=[{"webhook_url": receiver.url("/cancel"), "webhook_signing_secret": SECRET,
+        webhook_configurations=[{"webhook_url": hooks.cancel.url, "webhook_signing_secret": SECRET,
                                  "webhook_events": ["batch.cancelled"]}])
     state.cancelled_batch_id = created.id
-    wait_for(lambda: api.batches.get(created.id).status == "RUNNING", 60, "the batch to run")
+    jobs = [r.job_reference.id for r in api.batches.get(created.id, expand=["results"]).results or ()
+            if r.job_reference]
+    wait_for(lambda: api.extract.get(jobs[0]).status == "COMPLETED", 120, "the first file to finish")
+    assert api.batches.get(created.id).status == "RUNNING"
     cancelled = api.batches.cancel(created.id)
     assert cancelled.id == created.id
     done = wait_batch(api, created.id)
     assert done.status == "CANCELLED"
     statuses = [api.extract.get(r.job_reference.id).status
                 for r in api.batches.get(created.id, expand=["results"]).results or () if r.job_reference]
-    assert len(statuses) == 40 and "CANCELLED" in statuses and set(statuses) <= {"COMPLETED", "FAILED", "CANCELLED"}
-    with pytest.raises(Exception, match="409|cannot be cancelled"):
+    assert len(statuses) == 40 and {"COMPLETED", "CANCELLED"} <= set(statuses) <= {"COMPLETED", "FAILED", "CANCELLED"}
+    with pytest.raises(LlamaConflict, match="cannot be cancelled"):
         api.batches.cancel(created.id)
 
 
-def test_webhooks_are_signed_retried_and_filtered(receiver: Receiver, state: State) -> None:
-    events = wait_for(lambda: len(set(e := receiver.events(state.parse_batch_id, "/all"))) >= 3 and e, 60,
-                      "the parse batch's webhooks")
-    assert set(events) == {"batch.pending", "batch.running", "batch.success"}
-    for delivery in (d for d in receiver.deliveries if d.path == "/all"):
-        assert signed(delivery) and delivery.headers["x-team"] == "ops"
-        assert delivery.json["data"]["id"] == delivery.json["batch_id"]
-    final = next(d for d in receiver.deliveries if d.path == "/all" and d.json["event_type"] == "batch.success")
-    assert final.json["status"] == "COMPLETED" and final.json["data"]["status"] == "COMPLETED"
-    flaky = wait_for(lambda: receiver.events(state.parse_batch_id, "/flaky"), 60, "the retried delivery")
-    assert flaky == ["batch.success"] and receiver.refused == 1
-    assert "lc-signature" not in next(d for d in receiver.deliveries if d.path == "/flaky").headers
-    cancelled = wait_for(lambda: receiver.events(state.cancelled_batch_id, "/cancel"), 60, "the cancel webhook")
-    assert cancelled == ["batch.cancelled"]
+def test_webhooks_are_signed_retried_and_filtered(hooks: Hooks, state: State) -> None:
+    got = wait_for(lambda: len(e := events(hooks.everything, state.parse_batch_id)) >= 3 and e, 60,
+                   "the parse batch's webhooks")
+    assert sorted(got) == ["batch.pending", "batch.running", "batch.success"]
+    for received in hooks.everything.received:
+        assert valid_signature(SECRET, received, "lc-signature") and received.headers["x-team"] == "ops"
+        body = json.loads(received.body)
+        assert body["data"]["id"] == body["batch_id"] == state.parse_batch_id
+        assert body["status"] == body["data"]["status"]
+    final = next(json.loads(r.body) for r in hooks.everything.received
+                 if json.loads(r.body)["event_type"] == "batch.success")
+    assert final["status"] == "COMPLETED" and final["data"]["source_directory_id"] == state.directory_id
+    hooks.flaky.wait_for(2)  # refused once (500), then delivered again
+    assert events(hooks.flaky, state.parse_batch_id) == ["batch.success", "batch.success"]
+    assert all("lc-signature" not in r.headers for r in hooks.flaky.received)
+    hooks.cancel.wait_for(1)
+    assert events(hooks.cancel, state.cancelled_batch_id) == ["batch.cancelled"]
+    assert valid_signature(SECRET, hooks.cancel.received[0], "lc-signature")
 
 
 def test_batch_list_filters_and_pages(api: Api, state: State) -> None:

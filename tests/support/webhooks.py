@@ -38,9 +38,9 @@ class Receiver:
         raise AssertionError(f"expected {count} webhook deliveries, got {len(self.received)}")
 
 
-def valid_signature(secret: str, received: Received) -> bool:
+def valid_signature(secret: str, received: Received, header: str = "x-conveyor-signature") -> bool:
     expected = "sha256=" + hmac.new(secret.encode(), received.body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received.headers.get("x-conveyor-signature", ""))
+    return hmac.compare_digest(expected, received.headers.get(header, ""))
 
 
 @contextmanager

@@ -14,7 +14,10 @@ from conveyor.api.aihub import aihub_router, streams_body
 from conveyor.api.aihub.convert import webhook_body
 from conveyor.api.errors import install_error_handlers
 from conveyor.api.limits import BodyLimitMiddleware
+from conveyor.api.llamacloud import llamacloud_router
+from conveyor.api.llamacloud import webhooks as llamacloud_webhooks
 from conveyor.api.meibel import meibel_router
+from conveyor.api.signing import UrlSigner
 from conveyor.services.core import build_core
 from conveyor.settings import Settings
 
@@ -28,6 +31,8 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = build_core(settings)
         core.webhooks.register("aihub", webhook_body)
+        core.webhooks.register(llamacloud_webhooks.FORMAT, llamacloud_webhooks.body,
+                               signature_header=llamacloud_webhooks.SIGNATURE_HEADER)
         await core.db.migrate()
         boot = await core.auth.bootstrap(settings.api_key)
         if boot.new_key and announce_key:
@@ -40,12 +45,15 @@ def create_app(settings: Settings, *, announce_key: bool = True) -> FastAPI:
             await core.close()
 
     app = FastAPI(title="Conveyor", version=__version__, lifespan=lifespan,
-                  description="Self-hosted batch document AI. Speaks the Meibel v2 batch API at /v2 and the "
-                              "Instabase AI Hub batch API at /aihub/api.")
+                  description="Self-hosted batch document AI. Speaks the Meibel v2 batch API at /v2, the "
+                              "LlamaCloud batch API at /llamacloud and the Instabase AI Hub batch API at "
+                              "/aihub/api.")
+    app.state.url_signer = UrlSigner(settings.signing_key)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, streamed=streams_body)
     app.include_router(health.router)
     app.include_router(meibel_router())
+    app.include_router(llamacloud_router())
     app.include_router(aihub_router())
     return app
 

@@ -72,11 +72,12 @@ class RunsService:
         self._engine = engine
 
     async def execute(self, project: Project, recipe_id: str, *, batch_spec: dict[str, Any] | None = None,
-                      idempotency_key: str | None = None, webhooks: Sequence[WebhookTarget] = ()) -> Run:
+                      idempotency_key: str | None = None, webhooks: Sequence[WebhookTarget] = (),
+                      extra: dict[str, Any] | None = None) -> Run:
         """Start a run of one recipe version: pin it, freeze its element set, hand it to the engine.
 
         With an ``idempotency_key`` the same key always answers with the same run; ``webhooks`` are told
-        when the run ends.
+        about the run's events (by default its end); ``extra`` is what a face keeps on the run.
         """
         if idempotency_key is not None:
             existing = await self._runs.by_idempotency_key(project.id, idempotency_key)
@@ -91,7 +92,7 @@ class RunsService:
         run = Run(id=new_id(Kind.RUN), project_id=project.id, recipe_id=recipe.id,
                   status=RunStatus.PENDING.value, input_container_id=recipe.input_container_id,
                   output_container_id=output_id, input_overrides=None, batch_spec=batch_spec,
-                  total_items=0, error=None, extra={}, start_time=now, end_time=None, updated_at=now,
+                  total_items=0, error=None, extra=dict(extra or {}), start_time=now, end_time=None, updated_at=now,
                   idempotency_key=idempotency_key)
         if input_missing:  # the run itself fails: there is nothing to run over
             run.status, run.end_time = RunStatus.FAILED.value, now

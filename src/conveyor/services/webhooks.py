@@ -3,10 +3,11 @@
 Each delivery is a JSON POST. Its body is rendered once, by the renderer of the face that subscribed
 (``format``), from the snapshot taken when the event happened, and stored, so every attempt sends the
 same bytes. With a secret the body is signed: ``X-Conveyor-Signature: sha256=<hex HMAC-SHA256 of the
-body>``. A 2xx answer marks the delivery done and it is never sent again; anything else is retried with
-exponential backoff and full jitter (1 s, ×2, capped at 10 min, or the receiver's ``Retry-After`` if
-longer) until ``max_attempts``, after which the delivery is marked failed. Several servers may share
-the outbox: an attempt first claims its row, so each attempt is made by one server.
+body>`` (a face may name its own header for its format). A 2xx answer marks the delivery done and it
+is never sent again; anything else is retried with exponential backoff and full jitter (1 s, ×2,
+capped at 10 min, or the receiver's ``Retry-After`` if longer) until ``max_attempts``, after which the
+delivery is marked failed. Several servers may share the outbox: an attempt first claims its row, so
+each attempt is made by one server.
 """
 
 from __future__ import annotations
@@ -54,12 +55,15 @@ class WebhookDeliverer:
         self._deliveries = deliveries
         self._max_attempts = max_attempts
         self._renderers: dict[str, Renderer] = {"generic": generic_body}
+        self._signature_headers: dict[str, str] = {}
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, transport=transport, follow_redirects=False)
         self._loop = Periodic("webhooks", PASS_SECONDS, self.deliver_due)
 
-    def register(self, format_name: str, renderer: Renderer) -> None:
-        """Make ``format_name`` subscriptions render their bodies with ``renderer``."""
+    def register(self, format_name: str, renderer: Renderer, signature_header: str = SIGNATURE_HEADER) -> None:
+        """Make ``format_name`` subscriptions render their bodies with ``renderer`` and sign them in
+        ``signature_header``."""
         self._renderers[format_name] = renderer
+        self._signature_headers[format_name] = signature_header
 
     def start(self) -> None:
         self._loop.start()
@@ -106,7 +110,9 @@ class WebhookDeliverer:
     async def _post(self, delivery: WebhookDelivery, body: bytes) -> tuple[str | None, float | None]:
         """(None, None) on a 2xx; else a reason and the receiver's Retry-After seconds, if it gave one."""
         try:
-            response = await self._client.post(delivery.url, content=body, headers=headers_for(delivery, body))
+            header = self._signature_headers.get(delivery.format, SIGNATURE_HEADER)
+            response = await self._client.post(delivery.url, content=body,
+                                               headers=headers_for(delivery, body, header))
         except httpx.HTTPError as e:
             return f"{type(e).__name__}: {e}", None
         if response.is_success:
@@ -114,12 +120,12 @@ class WebhookDeliverer:
         return f"HTTP {response.status_code}", _retry_after(response)
 
 
-def headers_for(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
+def headers_for(delivery: WebhookDelivery, body: bytes, signature_header: str = SIGNATURE_HEADER) -> dict[str, str]:
     headers = {str(k): str(v) for k, v in delivery.headers.items()}
     headers.update({"Content-Type": "application/json", "User-Agent": "conveyor-webhooks",
                     "X-Conveyor-Event": delivery.event, "X-Conveyor-Delivery": str(delivery.id)})
     if delivery.secret:
-        headers[SIGNATURE_HEADER] = sign(delivery.secret, body)
+        headers[signature_header] = sign(delivery.secret, body)
     return headers
 
 

@@ -158,7 +158,9 @@ class ElementsRepo:
             return found
 
     async def delete(self, element_id: str) -> None:
+        """The element and every face's ids for it."""
         async with self._db.write() as s:
+            await s.execute(delete(FaceId).where(FaceId.core_id == element_id))
             await s.execute(delete(Element).where(Element.id == element_id))
 
     async def outputs_of(self, source_element_ids: Sequence[str]) -> list[Element]:

@@ -43,6 +43,17 @@ class FaceIdsRepo:
         except IntegrityError as e:
             raise ConflictError(f"{key.face} {key.kind} id {external_id} or {core_id} is already mapped") from e
 
+    async def assign_many(self, key: FaceKey, pairs: dict[str, str]) -> None:
+        """Record many ``core id → external id`` pairs in one transaction; any one already mapped is a
+        conflict and none is recorded."""
+        if not pairs:
+            return
+        try:
+            async with self._db.write() as s:
+                s.add_all([self._row(key, external_id, core_id) for core_id, external_id in pairs.items()])
+        except IntegrityError as e:
+            raise ConflictError(f"{key.face} {key.kind}: some of {len(pairs)} ids are already mapped") from e
+
     @staticmethod
     def _row(key: FaceKey, external_id: str | None, core_id: str) -> FaceId:
         return FaceId(project_id=key.project_id, face=key.face, kind=key.kind, external_id=external_id,

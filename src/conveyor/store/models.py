@@ -309,7 +309,11 @@ class Job(Base):
 
 
 class WebhookSubscription(Base):
-    """Who to tell when a subject (a run) reaches a terminal state, and in which face's format."""
+    """Who to tell about a subject's (a run's) events, which events, and in which face's format.
+
+    ``events`` lists the events wanted; NULL means the subject's end only (``run.completed``,
+    ``run.failed``, ``run.cancelled``).
+    """
 
     __tablename__ = "webhook_subscriptions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -320,6 +324,7 @@ class WebhookSubscription(Base):
     secret: Mapped[str | None] = mapped_column(String(500))
     format: Mapped[str] = mapped_column(String(20))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    events: Mapped[list[Any] | None]
     created_at: Mapped[datetime]
 
 

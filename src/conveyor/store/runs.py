@@ -25,7 +25,7 @@ from conveyor.domain.usage import Usage
 from conveyor.errors import ConflictError
 from conveyor.store.containers import apply_filter
 from conveyor.store.database import Database
-from conveyor.store.models import Agent, Blob, Element, Item, Recipe, Run
+from conveyor.store.models import Agent, Blob, Element, FaceId, Item, Recipe, Run
 from conveyor.store.types import utcnow
 from conveyor.store.webhooks import WebhookTarget, drop_subscriptions, enqueue, subscriptions_for
 
@@ -43,13 +43,15 @@ class RunPage:
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Optional conditions on a run search; ``agent_lineage_id`` matches runs of any of its versions."""
+    """Optional conditions on a run search; ``agent_lineage_id`` matches runs of any of its versions,
+    ``face_kind`` (face, kind) the runs that have an id of that kind in that face."""
 
     run_id: str | None = None
     statuses: tuple[str, ...] | None = None
     started_from: datetime | None = None
     started_to: datetime | None = None
     agent_lineage_id: str | None = None
+    face_kind: tuple[str, str] | None = None
 
     def apply(self, stmt: Any) -> Any:
         if self.run_id is not None:
@@ -63,6 +65,11 @@ class RunFilter:
         if self.agent_lineage_id is not None:
             versions = select(Agent.id).where(Agent.lineage_id == self.agent_lineage_id)
             stmt = stmt.where(Run.recipe_id.in_(select(Recipe.id).where(Recipe.agent_id.in_(versions))))
+        if self.face_kind is not None:
+            face, kind = self.face_kind
+            mapped = select(FaceId.core_id).where(FaceId.project_id == Run.project_id, FaceId.face == face,
+                                                  FaceId.kind == kind)
+            stmt = stmt.where(Run.id.in_(mapped))
         return stmt
 
 
@@ -135,13 +142,15 @@ def _usage_params(result: ItemResult) -> dict[str, int]:
 
 
 def run_event(run: Run) -> str:
-    """The webhook event of a run's end: ``run.completed``, ``run.failed`` or ``run.cancelled``."""
+    """The webhook event of a run's status: ``run.pending`` when made, ``run.running`` (or ``run.throttled``
+    when it waits for capacity) when it starts or restarts, ``run.completed``, ``run.failed`` or
+    ``run.cancelled`` when it ends."""
     return f"run.{run.status.lower()}"
 
 
 def run_snapshot(run: Run) -> dict[str, Any]:
-    """What a run's webhook reports, frozen when the run ends (the run may be deleted before delivery)."""
-    return {"run_id": run.id, "status": run.status, "error": run.error,
+    """What a run's webhook reports, frozen when the event happens (the run may be deleted before delivery)."""
+    return {"run_id": run.id, "status": run.status, "error": run.error, "updated_at": run.updated_at.isoformat(),
             "start_time": run.start_time.isoformat(), "end_time": run.end_time.isoformat() if run.end_time else None,
             "total_items": run.total_items, "succeeded": run.succeeded, "failed": run.failed,
             "cancelled": run.cancelled, "input_container_id": run.input_container_id,
@@ -195,8 +204,7 @@ class RunsRepo:
                 ["run_id", "element_id", "element_name", "status", "attempts"], chosen))
             total = (await s.execute(select(func.count()).select_from(Item).where(Item.run_id == run.id)))
             run.total_items = run.pending = int(total.scalar_one())
-            if RunStatus(run.status).terminal:
-                await enqueue(s, run.id, run_event(run), run_snapshot(run))
+            await enqueue(s, run.id, run_event(run), run_snapshot(run))
         return run
 
     async def get(self, project_id: str, run_id: str) -> Run | None:
@@ -236,19 +244,31 @@ class RunsRepo:
 
     async def set_status(self, run_id: str, new: RunStatus, *, error: str | None = None,
                          end_time: datetime | None = None) -> bool:
-        """Move a run to ``new`` if the domain allows it from its current status; True if it moved."""
+        """Move a run to ``new`` if the domain allows it from its current status; True if it moved.
+
+        The move reports its webhook event in the same transaction, except between RUNNING and THROTTLED
+        (the run was going all along).
+        """
         values: dict[str, Any] = {"status": new.value, "updated_at": utcnow(), "end_time": end_time}
         if error is not None:
             values["error"] = error
-        sources = [s.value for s in allowed_sources(new)]
+        sources = {s.value for s in allowed_sources(new)}
+        going = {RunStatus.RUNNING.value, RunStatus.THROTTLED.value}
+        quiet = going & sources if new.value in going else set()
         async with self._db.write() as s:
-            result = await s.execute(update(Run).where(Run.id == run_id, Run.status.in_(sources)).values(**values))
-            moved = bool(result.rowcount)  # type: ignore[attr-defined]
-            if moved and new.terminal:
+            if await self._move(s, run_id, sources - quiet, values):
                 run = (await s.scalars(select(Run).where(Run.id == run_id)
                                        .execution_options(populate_existing=True))).one()
                 await enqueue(s, run_id, run_event(run), run_snapshot(run))
-            return moved
+                return True
+            return bool(quiet) and await self._move(s, run_id, quiet, values)
+
+    @staticmethod
+    async def _move(s: AsyncSession, run_id: str, sources: set[str], values: dict[str, Any]) -> bool:
+        if not sources:
+            return False
+        result = await s.execute(update(Run).where(Run.id == run_id, Run.status.in_(sources)).values(**values))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def delete(self, run_id: str) -> None:
         """The run, its items (cascade) and its webhook subscriptions; deliveries already due still go."""

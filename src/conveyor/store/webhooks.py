@@ -1,7 +1,8 @@
 """The webhook outbox: subscriptions per subject, and the deliveries their events produce.
 
 A delivery row is written by :func:`enqueue` inside the transaction that makes the event happen (a run
-reaching a terminal state), so an event is never lost nor reported without having happened.
+created, started, or reaching a terminal state), so an event is never lost nor reported without having
+happened. A subscription names the events it wants; by default, the subject's end only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from conveyor.store.types import utcnow
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
+END_EVENTS = ("run.completed", "run.failed", "run.cancelled")
+RUN_EVENTS = ("run.pending", "run.running", "run.throttled", *END_EVENTS)
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,18 @@ class WebhookTarget:
     headers: dict[str, str] = field(default_factory=dict)
     secret: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    events: tuple[str, ...] | None = None  # of RUN_EVENTS; None: the run's end only (END_EVENTS)
+
+
+def wants(subscription: WebhookSubscription, event: str) -> bool:
+    wanted = subscription.events if subscription.events is not None else END_EVENTS
+    return event in wanted
 
 
 async def enqueue(s: AsyncSession, subject_id: str, event: str, payload: dict[str, Any]) -> int:
     """One delivery per subscription of ``subject_id``, in the caller's transaction; returns how many."""
-    subscriptions = list(await s.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.subject_id == subject_id)))
+    subscriptions = [sub for sub in await s.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.subject_id == subject_id)) if wants(sub, event)]
     now = utcnow()
     for sub in subscriptions:
         s.add(WebhookDelivery(
@@ -83,7 +92,8 @@ def subscriptions_for(project_id: str, subject_id: str,
                       targets: Sequence[WebhookTarget]) -> list[WebhookSubscription]:
     now = utcnow()
     return [WebhookSubscription(project_id=project_id, subject_id=subject_id, url=t.url, headers=dict(t.headers),
-                                secret=t.secret, format=t.format, context=dict(t.context), created_at=now)
+                                secret=t.secret, format=t.format, context=dict(t.context),
+                                events=list(t.events) if t.events is not None else None, created_at=now)
             for t in targets]
 
 

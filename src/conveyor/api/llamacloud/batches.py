@@ -54,7 +54,7 @@ async def results(ctx: Ctx, run: Run, job_type: str) -> list[w.BatchResult] | No
     files = await ctx.ids.externals(IdKind.FILE, [i.element_id for i in found])
     jobs = await ctx.ids.externals(JOB_KIND[job_type], [str(i.id) for i in found])
     return [w.BatchResult(source_directory_file_id=files[i.element_id],
-                          job_reference=w.JobReference(id=jobs[str(i.id)], type=job_type),  # type: ignore[arg-type]
+                          job_reference=w.JobReference(id=jobs[str(i.id)], type=job_type),
                           error_message=i.error if i.status == ItemStatus.FAILED.value else None)
             for i in found]
 
@@ -96,7 +96,7 @@ async def list_batches(ctx: CtxDep, status: w.BatchStatus | None = None, source_
     if source_directory_id is not None:
         container_id = await ctx.ids.find(IdKind.DIRECTORY, source_directory_id) or "-"
     where = RunFilter(statuses=(status,) if status else None, started_from=created_at_on_or_after,
-                      started_to=created_at_on_or_before, face=(FACE, IdKind.BATCH.value))
+                      started_to=created_at_on_or_before, face_kind=(FACE, IdKind.BATCH.value))
     offset = pages.offset_of(page_token)
     page = await ctx.core.runs.list(ctx.project, input_container_id=container_id, offset=offset, limit=page_size,
                                     sort_by="start_time", descending=True, where=where)

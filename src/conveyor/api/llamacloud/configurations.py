@@ -99,7 +99,7 @@ async def render(ctx: Ctx, lineage_id: str) -> w.Configuration:
 
 def render_preset(preset: presets.Preset) -> w.Configuration:
     return w.Configuration(id=preset.id, name=preset.name, parameters=preset.parameters(),
-                           product_type=preset.product_type, version=presets.DEFAULT_VERSION)  # type: ignore[arg-type]
+                           product_type=preset.product_type, version=presets.DEFAULT_VERSION)
 
 
 async def saved(ctx: Ctx) -> list[Agent]:

@@ -11,13 +11,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from conveyor.api.deps import CoreDep
 from conveyor.api.llamacloud import convert, pages
 from conveyor.api.llamacloud import schemas as w
 from conveyor.api.llamacloud.context import DOWNLOAD_ROUTE, Ctx, CtxDep
 from conveyor.api.llamacloud.directories import FILES_KIND
 from conveyor.api.llamacloud.directory_files import store_form
 from conveyor.api.llamacloud.ids import IdKind, LlamaIds
-from conveyor.api.deps import CoreDep
 from conveyor.api.signing import UrlSigner
 from conveyor.domain.rules import ElementFilter
 from conveyor.errors import InvalidInputError, NotFoundError

@@ -38,8 +38,9 @@ class IdKind(StrEnum):
         return self.value.replace("_", " ")
 
 
-_PREFIXES = {IdKind.PROJECT: "prj", IdKind.DIRECTORY: "dir", IdKind.FILE: "dfl", IdKind.BATCH: "bat", IdKind.PARSE_JOB: "pjb",
-             IdKind.EXTRACT_JOB: "ext", IdKind.CONFIGURATION: "cfg", IdKind.WEBHOOK_CONFIG: "whc"}
+_PREFIXES = {IdKind.PROJECT: "prj", IdKind.DIRECTORY: "dir", IdKind.FILE: "dfl", IdKind.BATCH: "bat",
+             IdKind.PARSE_JOB: "pjb", IdKind.EXTRACT_JOB: "ext", IdKind.CONFIGURATION: "cfg",
+             IdKind.WEBHOOK_CONFIG: "whc"}
 
 
 def mint(kind: IdKind) -> str:
@@ -63,12 +64,14 @@ class LlamaIds:
         return found if found is not None else await self._assign(kind, core_id, mint(kind))
 
     async def externals(self, kind: IdKind, core_ids: Sequence[str]) -> dict[str, str]:
-        """LlamaCloud ids of many core objects at once (minting the missing ones)."""
+        """LlamaCloud ids of many core objects at once (the missing ones minted in one write)."""
         found = await self._repo.external_ids(self._key(kind), list(core_ids)) if core_ids else {}
-        for core_id in core_ids:
-            if core_id not in found:
-                found[core_id] = await self.external(kind, core_id)
-        return found
+        missing = {core_id: mint(kind) for core_id in dict.fromkeys(core_ids) if core_id not in found}
+        try:
+            await self._repo.assign_many(self._key(kind), missing)
+        except ConflictError:  # a concurrent request minted some of them: take each one's winner
+            return {core_id: await self.external(kind, core_id) for core_id in core_ids}
+        return {**found, **missing}
 
     async def assign(self, kind: IdKind, external_id: str, core_id: str) -> None:
         """Record a chosen id (a preset's ``cfg-PARSE_FAST``, say) for a core object."""

@@ -60,7 +60,8 @@ def _item(lines: list[str]) -> dict[str, Any]:
         return _table(lines, md)
     bullets = [m for m in (_BULLET.match(line) for line in lines) if m is not None]
     if len(bullets) == len(lines):
-        entries = [{"type": "text", "md": line.strip(), "value": plain(m.group(2))} for line, m in zip(lines, bullets)]
+        entries = [{"type": "text", "md": line.strip(), "value": plain(m.group(2))}
+                   for line, m in zip(lines, bullets, strict=True)]
         return {"type": "list", "ordered": bool(bullets[0].group(1)), "md": md, "items": entries}
     return {"type": "text", "md": md, "value": plain(" ".join(line.strip() for line in lines))}
 

@@ -1,9 +1,9 @@
 """Batch webhooks: ``webhook_configurations`` become subscriptions to the run in the shared outbox, and
 the outbox renders each delivery with :func:`body` (format ``llamacloud``, signed in ``LC-Signature``).
 
-A run's events map to batch events: created → ``batch.pending``, started → ``batch.running``, COMPLETED →
-``batch.success``, FAILED → ``batch.error``, CANCELLED → ``batch.cancelled``. The body carries the event
-type, the batch's status and the batch as ``data``.
+A run's events map to batch events: created → ``batch.pending``, started (running, or throttled while it
+waits for capacity) → ``batch.running``, COMPLETED → ``batch.success``, FAILED → ``batch.error``, CANCELLED
+→ ``batch.cancelled``. The body carries the event type, the batch's status and the batch as ``data``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ from conveyor.store.webhooks import WebhookTarget
 
 FORMAT = "llamacloud"
 SIGNATURE_HEADER = "LC-Signature"
-BATCH_EVENT = {"run.pending": "batch.pending", "run.running": "batch.running", "run.completed": "batch.success",
-               "run.failed": "batch.error", "run.cancelled": "batch.cancelled"}
-RUN_EVENT = {batch: run for run, batch in BATCH_EVENT.items()}
+BATCH_EVENT = {"run.pending": "batch.pending", "run.running": "batch.running", "run.throttled": "batch.running",
+               "run.completed": "batch.success", "run.failed": "batch.error", "run.cancelled": "batch.cancelled"}
+
+
+def run_events(batch_events: list[str] | None) -> tuple[str, ...]:
+    """The run events behind the batch events asked for (all of them when none are named)."""
+    return tuple(run for run, batch in BATCH_EVENT.items() if batch_events is None or batch in batch_events)
 
 
 def targets(body: w.BatchCreate, context: dict[str, Any]) -> list[WebhookTarget]:
@@ -31,11 +35,9 @@ def targets(body: w.BatchCreate, context: dict[str, Any]) -> list[WebhookTarget]
         if not config.webhook_url:
             raise InvalidInputError("webhook_url is required", loc=("body", "webhook_configurations", index,
                                                                      "webhook_url"))
-        events = None
-        if config.webhook_events is not None:
-            events = tuple(RUN_EVENT[e] for e in config.webhook_events if e in RUN_EVENT)
         found.append(WebhookTarget(url=config.webhook_url, format=FORMAT, headers=dict(config.webhook_headers or {}),
-                                   secret=config.webhook_signing_secret, context=context, events=events))
+                                   secret=config.webhook_signing_secret, context=context,
+                                   events=run_events(config.webhook_events)))
     return found
 
 
