@@ -6,9 +6,13 @@ fails :func:`test_route_table_covers_every_route`, so a new route cannot skip th
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +24,19 @@ import pytest
 
 from conveyor.api.app import create_app
 from conveyor.services.core import Core
-from tests.support.inprocess import test_settings
+from tests.support.inprocess import running_app, test_settings
 
 V2 = "/v2"
 AIHUB = "/aihub/api/v2"
+LC = "/llamacloud"
+LC_DIRS = f"{LC}/api/v1/beta/directories"
+LC_FILES = f"{LC}/api/v1/beta/files"
+LC_CONFIGS = f"{LC}/api/v1/beta/configurations"
+LC_BATCHES = f"{LC}/api/v2/batches"
+PARSE_FAST = {"product_type": "parse_v2", "tier": "fast", "version": "latest"}
 BATCH_NAME = "batch-of-project-a"
 PUBLIC = "public"  # no key needed, serves no project data
+SIGNED = "signed"  # no key needed: a presigned URL's signature is the credential, for whoever holds it
 OWN = "own"  # no id of A's in the request: B acts on its own project
 LIST = "list"  # B's listing: must not show A's objects
 BY_ID = "by_id"  # names an id of A's (path, query or body): B gets 404
@@ -139,6 +150,40 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", f"{AIHUB}/apps/runs/{{run_id}}"): Call(BY_ID),
     ("GET", f"{AIHUB}/apps/runs/{{run_id}}/results"): Call(BY_ID),
     ("DELETE", f"{AIHUB}/apps/runs/{{run_id}}"): Call(BY_ID),
+    # LlamaCloud: directories and their files
+    ("POST", LC_DIRS): Call(OWN, json={"name": "own directory"}),
+    ("GET", LC_DIRS): Call(LIST),
+    ("GET", f"{LC_DIRS}/{{directory_id}}"): Call(BY_ID),
+    ("PATCH", f"{LC_DIRS}/{{directory_id}}"): Call(BY_ID, json={"description": "changed"}),
+    ("DELETE", f"{LC_DIRS}/{{directory_id}}"): Call(BY_ID),
+    ("POST", f"{LC_DIRS}/{{directory_id}}/files/upload"): Call(BY_ID, upload=True),
+    ("POST", f"{LC_DIRS}/{{directory_id}}/files"): lambda w: Call(BY_ID, json={"file_id": w.lc.file}),
+    ("GET", f"{LC_DIRS}/{{directory_id}}/files"): Call(BY_ID),
+    ("GET", f"{LC_DIRS}/{{directory_id}}/files/{{directory_file_id}}"): Call(BY_ID),
+    ("PATCH", f"{LC_DIRS}/{{directory_id}}/files/{{directory_file_id}}"): Call(BY_ID, json={"metadata": {"k": "v"}}),
+    ("DELETE", f"{LC_DIRS}/{{directory_id}}/files/{{directory_file_id}}"): Call(BY_ID),
+    # LlamaCloud: files and presigned downloads
+    ("POST", LC_FILES): Call(OWN, upload=True),
+    ("GET", LC_FILES): Call(LIST),
+    ("GET", f"{LC_FILES}/{{file_id}}"): Call(BY_ID),
+    ("DELETE", f"{LC_FILES}/{{file_id}}"): Call(BY_ID),
+    ("GET", f"{LC_FILES}/{{file_id}}/content"): Call(BY_ID),
+    ("GET", f"{LC}/downloads/{{file_id}}"): lambda w: Call(SIGNED, params=w.lc.signed),
+    # LlamaCloud: configurations
+    ("POST", LC_CONFIGS): Call(OWN, json={"name": "own", "parameters": PARSE_FAST}),
+    ("GET", LC_CONFIGS): Call(LIST),
+    ("GET", f"{LC_CONFIGS}/{{config_id}}"): Call(BY_ID),
+    ("PUT", f"{LC_CONFIGS}/{{config_id}}"): Call(BY_ID, json={"name": "renamed"}),
+    ("DELETE", f"{LC_CONFIGS}/{{config_id}}"): Call(BY_ID),
+    # LlamaCloud: batches and their jobs (the extract batch waits on an LLM that never answers: cancellable)
+    ("POST", LC_BATCHES): lambda w: Call(BY_ID, json={
+        "config": {"job": {"type": "parse_v2", "configuration_id": w.lc.config}}, "source_directory_id": w.lc.dir}),
+    ("GET", LC_BATCHES): Call(LIST),
+    ("GET", f"{LC_BATCHES}/{{batch_id}}"): lambda w: Call(BY_ID, params={"expand": "results"},
+                                                          ids={"batch_id": w.lc.batch}),
+    ("POST", f"{LC_BATCHES}/{{batch_id}}/cancel"): lambda w: Call(BY_ID, ids={"batch_id": w.lc.extract_batch}),
+    ("GET", f"{LC}/api/v2/parse/{{parse_job_id}}"): Call(BY_ID, params={"expand": "text,markdown,items"}),
+    ("GET", f"{LC}/api/v2/extract/{{extract_job_id}}"): Call(BY_ID, params={"expand": "configuration"}),
 }
 
 
@@ -162,18 +207,46 @@ class World:
     spare_session: str
     aihub_run: str
     aihub_job: str
+    lc: LlamaWorld
+
+    def __getattr__(self, name: str) -> Any:  # w.lc.dir → w.lc.dir: the LlamaCloud ids of A
+        if name.startswith("lc_"):
+            return getattr(self.lc, name.removeprefix("lc_"))
+        raise AttributeError(name)
 
     def path_ids(self) -> dict[str, str]:
         return {"datasource_id": self.datasource, "data_element_id": self.element, "upload_id": self.upload,
                 "job_id": self.job, "agent_id": self.agent, "artifact_id": self.schema,
                 "definition_id": self.definition, "execution_id": self.execution, "batch_id": self.batch,
-                "filename": "a-file.txt", "session_id": self.session, "part_num": "1", "run_id": self.aihub_run}
+                "filename": "a-file.txt", "session_id": self.session, "part_num": "1", "run_id": self.aihub_run,
+                "directory_id": self.lc.dir, "directory_file_id": self.lc.dir_file, "file_id": self.lc.file,
+                "config_id": self.lc.config, "parse_job_id": self.lc.parse_job,
+                "extract_job_id": self.lc.extract_job}
 
     def a_ids(self) -> list[str]:
         """What of A's a response must not show B: ids (not AI Hub's small integers, which any response
         may hold by chance: the batch is known by its name instead)."""
-        ids = [*self.path_ids().values(), self.urn, self.spare_session, self.aihub_job, BATCH_NAME]
+        ids = [*self.path_ids().values(), self.urn, self.spare_session, self.aihub_job, BATCH_NAME, self.lc.project,
+               self.lc.batch, self.lc.extract_batch]
         return [i for i in ids if not i.isdigit()]
+
+
+@dataclass
+class LlamaWorld:
+    """A's LlamaCloud objects: a directory with a file, a file, a saved configuration, a finished parse
+    batch and a running extract batch with one job each, and a presigned download URL's query."""
+
+    project: str
+    dir: str
+    dir_file: str
+    file: str
+    config: str
+    batch: str
+    parse_job: str
+    extract_batch: str
+    extract_job: str
+    signed: dict[str, str]
+    runs: list[str]
 
 
 @functools.cache
@@ -229,6 +302,24 @@ async def _until_done(client: httpx.AsyncClient, sse_url: str) -> None:
     assert "event: complete" in response.text, response.text
 
 
+@contextmanager
+def silent_llm() -> Iterator[str]:
+    """An LLM endpoint that takes connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+
+@pytest.fixture
+async def app_client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Core]]:
+    """The app in-process (as the suite's fixture) with an LLM that never answers, so A's extract batch
+    stays running for the walk's cancel."""
+    with silent_llm() as llm:
+        async with running_app(test_settings(tmp_path / "home", llm_base_url=llm)) as pair:
+            yield pair
+
+
 @pytest.fixture
 async def world(app_client: tuple[httpx.AsyncClient, Core]) -> World:
     client, core = app_client
@@ -250,7 +341,45 @@ async def world(app_client: tuple[httpx.AsyncClient, Core]) -> World:
     hub = await _aihub_world(client)
     return World(datasource=ds, element=element, upload=up.json()["upload_id"], job=job, agent=agent,
                  schema=schema, definition=created["id"], urn=created["catalog_urn"], execution=execution,
-                 b_key=b_key, b_key_id=b_row.id, **hub)
+                 b_key=b_key, b_key_id=b_row.id, **hub, lc=await _llama_world(client, core))
+
+
+async def _lc_batch(client: httpx.AsyncClient, job_type: str, config_id: str, directory: str) -> tuple[str, str]:
+    """A batch and its one job."""
+    body = {"config": {"job": {"type": job_type, "configuration_id": config_id}}, "source_directory_id": directory}
+    batch = (await client.post(LC_BATCHES, json=body)).json()["id"]
+    expanded = (await client.get(f"{LC_BATCHES}/{batch}", params={"expand": "results"})).json()
+    return batch, expanded["results"][0]["job_reference"]["id"]
+
+
+async def _llama_world(client: httpx.AsyncClient, core: Core) -> LlamaWorld:
+    directory = (await client.post(LC_DIRS, json={"name": "a-directory"})).json()
+    dir_file = (await client.post(f"{LC_DIRS}/{directory['id']}/files/upload",
+                                  files={"upload_file": ("a.txt", b"project a", "text/plain")})).json()["id"]
+    file = (await client.post(LC_FILES, files={"file": ("a.txt", b"project a", "text/plain")},
+                              data={"purpose": "parse"})).json()
+    config = (await client.post(LC_CONFIGS, json={"name": "a-config", "parameters": PARSE_FAST})).json()["id"]
+    extract_config = (await client.post(LC_CONFIGS, json={"name": "a-extract", "parameters": {
+        "product_type": "extract_v2", "data_schema": {"type": "object", "properties": {"x": {"type": "string"}}}}})
+                      ).json()["id"]
+    batch, parse_job = await _lc_batch(client, "parse_v2", config, directory["id"])
+    extract_batch, extract_job = await _lc_batch(client, "extract_v2", extract_config, directory["id"])
+    await _until_lc_batch_ends(client, batch)
+    signed = dict(httpx.URL((await client.get(f"{LC_FILES}/{file['id']}/content")).json()["url"]).params)
+    runs = [r.id for r in (await core.runs.list(await core.auth.authenticate(core.settings.api_key), offset=0,
+                                                input_container_id=None, limit=None, sort_by="start_time",
+                                                descending=False)).runs if r.extra.get("llamacloud")]
+    return LlamaWorld(project=directory["project_id"], dir=directory["id"], dir_file=dir_file, file=file["id"],
+                      config=config, batch=batch, parse_job=parse_job, extract_batch=extract_batch,
+                      extract_job=extract_job, signed=signed, runs=runs)
+
+
+async def _until_lc_batch_ends(client: httpx.AsyncClient, batch: str) -> None:
+    for _ in range(600):
+        if (await client.get(f"{LC_BATCHES}/{batch}")).json()["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"batch {batch} did not end")
 
 
 async def _aihub_world(client: httpx.AsyncClient) -> dict[str, str]:
@@ -291,7 +420,7 @@ async def test_project_b_never_sees_project_a(app_client: tuple[httpx.AsyncClien
             not_ours = response.status_code == 404 and response.json()["detail"] != "Not Found"
             if not not_ours:
                 wrong.append(f"{method} {path}: {response.status_code}, want 404 from the handler")
-        elif response.status_code >= 300:
+        elif response.status_code >= 300:  # a presigned URL (SIGNED) too: it works for whoever holds it
             wrong.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
         if leaked:
             wrong.append(f"{method} {path}: response shows A's ids {leaked}")
@@ -311,7 +440,12 @@ async def _assert_a_intact(client: httpx.AsyncClient, world: World) -> None:
     versions = (await client.get(f"{V2}/agents/{world.agent}/versions")).json()
     assert versions["total"] == 1
     runs = (await client.get(f"{V2}/batch-executions")).json()
-    assert {r["id"] for r in runs["data"]} == {world.execution, world.aihub_run}
+    assert {r["id"] for r in runs["data"]} == {world.execution, world.aihub_run, *world.lc.runs}
+    for url in (f"{LC_DIRS}/{world.lc.dir}", f"{LC_CONFIGS}/{world.lc.config}", f"{LC_FILES}/{world.lc.file}"):
+        assert (await client.get(url)).status_code == 200, url
+    batch = (await client.get(f"{LC_BATCHES}/{world.lc.extract_batch}")).json()
+    assert batch["status"] in ("PENDING", "RUNNING", "THROTTLED"), "B's cancel reached A's batch"
+    assert (await client.get(f"{LC_CONFIGS}/{world.lc.config}")).json()["name"] == "a-config"
     batch = await client.get(f"{AIHUB}/batches/{world.batch}")
     assert batch.status_code == 200 and batch.json()["name"] == BATCH_NAME
     files = (await client.get(f"{AIHUB}/batches/{world.batch}/files")).json()["nodes"]
@@ -330,8 +464,9 @@ async def test_every_request_of_the_walk_is_valid_for_project_a(
     await _until_done(client, f"{V2}/datasources/{world.datasource}/downloads/{world.job}/progress")
     routes = sorted(served_routes(), key=lambda r: (r[0] == "DELETE", r[1].count("/")))
     deletes = [r for r in routes if r[0] == "DELETE"]
-    # the containers last (a datasource, a batch): the others live in them
-    deletes.sort(key=lambda r: "datasource_id" in r[1] or r[1].endswith("/batches/{batch_id}"))
+    # the containers last (a datasource, a batch, a directory): the others live in them
+    deletes.sort(key=lambda r: "datasource_id" in r[1] or r[1].endswith(("/batches/{batch_id}",
+                                                                          "/directories/{directory_id}")))
     failures = []
     for method, path in [*[r for r in routes if r[0] != "DELETE"], *deletes]:
         call = call_for(method, path, world)
@@ -357,7 +492,7 @@ async def test_every_route_but_public_ones_needs_a_valid_key(
     for method, path in served_routes():
         call = call_for(method, path, world)
         response = await send(client, method, url_of(path, world, call), auth, call)
-        want = 200 if call.kind == PUBLIC else 401
+        want = 200 if call.kind in (PUBLIC, SIGNED) else 401
         if response.status_code != want:
             wrong.append(f"{method} {path}: {response.status_code}, want {want}")
         if leaked_ids(response, call, world):
@@ -375,7 +510,7 @@ async def test_revoked_key_is_refused_everywhere(app_client: tuple[httpx.AsyncCl
     await core.auth.revoke_key(world.b_key_id)
     for method, path in served_routes():
         call = call_for(method, path, world)
-        if call.kind == PUBLIC:
+        if call.kind in (PUBLIC, SIGNED):
             continue
         response = await send(client, method, url_of(path, world, call), auth, call)
         assert response.status_code == 401, f"{method} {path}"
@@ -407,6 +542,21 @@ async def test_b_lists_its_own_objects_only(app_client: tuple[httpx.AsyncClient,
     assert own.json()["id"] not in [d["id"] for d in a_listed]
 
 
+async def test_a_presigned_url_works_only_as_signed(app_client: tuple[httpx.AsyncClient, Core],
+                                                   world: World) -> None:
+    client, _ = app_client
+    url = f"{LC}/downloads/{world.lc.file}"
+    good = await send(client, "GET", url, {}, Call(SIGNED, params=world.lc.signed))
+    assert good.status_code == 200 and good.content == b"project a"
+    expires = str(int(world.lc.signed["expires"]) + 60)
+    for change in ({"signature": "0" * 64}, {"expires": expires}, {"project": "prj_someone_else"}):
+        bad = await send(client, "GET", url, {}, Call(SIGNED, params={**world.lc.signed, **change}))
+        assert bad.status_code == 401, change
+    other_file = await send(client, "GET", f"{LC}/downloads/{world.lc.dir_file}", {},
+                            Call(SIGNED, params=world.lc.signed))
+    assert other_file.status_code == 401
+
+
 # B's own objects combined with ids of A's: the id of A's must still be 404 ---------------------------------
 CROSS: list[tuple[str, str, Any]] = [
     ("GET", "/v2/datasources/{b_ds}/data-elements/{a_el}", None),
@@ -430,6 +580,15 @@ CROSS: list[tuple[str, str, Any]] = [
     ("POST", "/v2/batch-executions", {"batch_spec_json": {"name": "x", "agent": "{b_agent}",
                                                           "input": {"datasource_id": "{b_ds}"},
                                                           "output": {"datasource_id": "{a_ds}"}}}),
+    ("GET", f"{LC_DIRS}/{{b_dir}}/files/{{a_dfl}}", None),
+    ("PATCH", f"{LC_DIRS}/{{b_dir}}/files/{{a_dfl}}", {"metadata": {"k": "v"}}),
+    ("DELETE", f"{LC_DIRS}/{{b_dir}}/files/{{a_dfl}}", None),
+    ("POST", f"{LC_DIRS}/{{b_dir}}/files", {"file_id": "{a_file}"}),
+    ("PATCH", f"{LC_DIRS}/{{b_dir}}/files/{{b_dfl}}", {"target_directory_id": "{a_dir}"}),
+    ("POST", LC_BATCHES, {"config": {"job": {"type": "parse_v2", "configuration_id": "{a_config}"}},
+                          "source_directory_id": "{b_dir}"}),
+    ("POST", LC_CONFIGS, {"name": "x", "parameters": {"product_type": "extract_v2", "data_schema": {"type": "object"},
+                                                      "parse_config_id": "{a_config}"}}),
 ]
 
 
@@ -453,8 +612,13 @@ async def test_b_objects_cannot_point_at_a_objects(app_client: tuple[httpx.Async
     b_defn = await send(client, "POST", f"{V2}/batch-definitions", b, Call(OWN, json={
         "name": "b", "agent_id": b_agent, "input_datasource_id": b_ds}))
     assert b_defn.status_code == 201, b_defn.text
+    b_dir = (await send(client, "POST", LC_DIRS, b, Call(OWN, json={"name": "b"}))).json()["id"]
+    request = client.build_request("POST", f"{LC_DIRS}/{b_dir}/files/upload", files={"f": ("b.txt", b"b")},
+                                   headers=b)
+    b_dfl = (await client.send(request)).json()["id"]
     ids = {"a_ds": world.datasource, "a_el": world.element, "a_job": world.job, "a_agent": world.agent,
-           "b_ds": b_ds, "b_agent": b_agent, "b_defn": b_defn.json()["id"]}
+           "b_ds": b_ds, "b_agent": b_agent, "b_defn": b_defn.json()["id"], "b_dir": b_dir, "b_dfl": b_dfl,
+           "a_dfl": world.lc.dir_file, "a_file": world.lc.file, "a_dir": world.lc.dir, "a_config": world.lc.config}
     wrong = []
     for method, path, body in CROSS:
         response = await send(client, method, _subst(path, ids), b, Call(BY_ID, json=_subst(body, ids)))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import httpx
 import pytest
 from llama_cloud.types.parsing_get_response import ItemsPageStructuredResultPage
 
 from conveyor.api.llamacloud import pages, presets
 from conveyor.api.llamacloud.items import items, plain
-from conveyor.errors import InvalidInputError
+from conveyor.api.signing import UrlSigner
+from conveyor.errors import AuthenticationError, InvalidInputError
 
 SCHEMA = {"type": "object", "properties": {"total": {"type": "number"}}}
 
@@ -89,3 +93,16 @@ def test_page_ranges_become_the_pages_option() -> None:
         {"ocr": "off", "pages": "1-2"}
     extract = presets.agent_spec("b", {"product_type": "extract_v2", "data_schema": SCHEMA, "max_pages": 3})
     assert extract["additional_properties"]["pages"] == "1-3"
+
+
+def test_presigned_urls_expire_and_belong_to_one_signer() -> None:
+    signer = UrlSigner("key")
+    url, expires_at = signer.url("http://h/llamacloud/downloads/dfl-1", "prj_a", "dfl-1", seconds=60)
+    query = httpx.URL(url).params
+    expires, signature = int(query["expires"]), query["signature"]
+    signer.check("prj_a", "dfl-1", expires, signature)
+    with pytest.raises(AuthenticationError):
+        signer.check("prj_a", "dfl-1", expires, signature, now=expires_at + timedelta(seconds=1))
+    with pytest.raises(AuthenticationError):
+        UrlSigner("other key").check("prj_a", "dfl-1", expires, signature)
+    assert UrlSigner(None).url("r", "p", "f")[0] != UrlSigner(None).url("r", "p", "f")[0]

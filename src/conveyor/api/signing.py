@@ -35,8 +35,8 @@ class UrlSigner:
         query = f"project={project_id}&expires={expires}&signature={signature}"
         return f"{route}?{query}", expires_at
 
-    def check(self, project_id: str, file_id: str, expires: int, signature: str) -> None:
+    def check(self, project_id: str, file_id: str, expires: int, signature: str, now: datetime | None = None) -> None:
         """401 unless the signature is this server's for these values and the URL has not expired."""
         wanted = self._signature(project_id, file_id, expires)
-        if not hmac.compare_digest(wanted, signature) or expires < datetime.now(UTC).timestamp():
+        if not hmac.compare_digest(wanted, signature) or expires < (now or datetime.now(UTC)).timestamp():
             raise AuthenticationError("the download URL is invalid or has expired")

@@ -31,6 +31,7 @@ from conveyor.store.versioned import VersionedRepo
 log = logging.getLogger("conveyor.engine")
 IDLE_POLL_SECONDS = 1.0
 CLAIM_GATHER_SECONDS = 0.005
+STOP_GRACE_SECONDS = 30.0  # how long a stopping loop may take to finish the step it is in
 MAX_LEASE_LOSSES = 3
 
 
@@ -60,6 +61,7 @@ class LocalEngine:
         self._cancelling: set[str] = set()
         self._reconciled: set[str] = set()
         self._wake = asyncio.Event()
+        self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
 
     @property
@@ -73,10 +75,10 @@ class LocalEngine:
 
     async def stop(self) -> None:
         """Stop taking work; in-flight items are handed back as PENDING for the next start."""
+        self._stopping = True
+        self._wake.set()
         if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+            await finish(self._supervisor)
         for worker in list(self._workers.values()):
             await worker.stop(release=True)
         self._workers.clear()
@@ -122,7 +124,7 @@ class LocalEngine:
         heartbeat_every = self._settings.lease_seconds / 3
         last_beat = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             try:
                 await self._adopt_active_runs()
                 if loop.time() - last_beat >= heartbeat_every:
@@ -184,15 +186,14 @@ class RunWorker:
         return list(self._inflight)
 
     async def stop(self, *, release: bool) -> None:
-        """Stop claiming and cancel in-flight items; ``release`` hands them back as PENDING."""
+        """Stop claiming, then cancel in-flight items; ``release`` hands them back as PENDING."""
         self._stopping = True
+        self._changed.set()
+        await finish(self._task)
         ids = list(self._inflight)
         for task in self._inflight.values():
             task.cancel()
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
         self._shared.capacity.forget(self._run_id)
         await self._shared.results.flush()
         if release and ids:
@@ -292,3 +293,17 @@ class RunWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout=within)
         self._changed.clear()
+
+
+async def finish(task: asyncio.Task[None]) -> None:
+    """Let a loop that was told to stop end the step it is in, and cancel it only if that takes too long.
+
+    Cancelling a task in the middle of a database write can leave its SQLite connection holding the write
+    lock (the statement completes in the driver's thread after the task is gone), and every later writer
+    then waits out the busy timeout; the loops check their stop flag between steps instead.
+    """
+    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+    if not done:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -75,10 +75,7 @@ async def linked_parse_tier(ctx: Ctx, parameters: dict[str, Any]) -> str | None:
         if preset.product_type != "parse_v2":
             raise InvalidInputError(f"{linked} is not a parse configuration", loc=loc)
         return preset.tier
-    try:
-        params = presets.parameters_of((await saved_agent(ctx, str(linked))).spec) or {}
-    except NotFoundError as e:
-        raise InvalidInputError(e.message, loc=loc) from e
+    params = presets.parameters_of((await saved_agent(ctx, str(linked))).spec) or {}
     if params.get("product_type") != "parse_v2":
         raise InvalidInputError(f"{linked} is not a parse configuration", loc=loc)
     return str(params["tier"])
