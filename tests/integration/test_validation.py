@@ -5,6 +5,7 @@ One app serves the module (the checks leave little state behind and don't depend
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,3 +357,89 @@ async def test_upload_over_the_size_limit_answers_413_and_leaves_nothing(tmp_pat
         items = (await client.get(f"/v2/datasources/{ds}/data-elements")).json()["items"]
         assert [(e["name"], e["size"]) for e in items] == [("fits.bin", 1000)]
         assert list((settings.resolved_blob_dir / "tmp").iterdir()) == []
+
+
+# the LlamaCloud face --------------------------------------------------------------------------------------
+LC = "/llamacloud"
+PARSE_FAST = {"product_type": "parse_v2", "tier": "fast", "version": "latest"}
+
+
+async def lc_directory(api: Ids) -> str:
+    response = await api.client.post(f"{LC}/api/v1/beta/directories", json={"name": "lc"})
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def lc_batch(configuration_id: str, job_type: str = "parse_v2", **extra: Any) -> dict[str, Any]:
+    return {"config": {"job": {"configuration_id": configuration_id, "type": job_type}},
+            "source_directory_id": "{directory}", **extra}
+
+
+@pytest.mark.parametrize(("method", "path", "body", "loc"), [
+    ("POST", "/api/v1/beta/directories", {}, ("body", "name")),
+    ("POST", "/api/v1/beta/directories", {"name": ""}, ("body", "name")),
+    ("POST", "/api/v1/beta/directories", {"name": "d", "type": "index"}, ("body", "type")),
+    ("POST", "/api/v1/beta/directories", {"name": "d", "connector_subscription_id": "cs-1"},
+     ("body", "connector_subscription_id")),
+    ("PATCH", "/api/v1/beta/directories/{directory}", {"name": 5}, ("body", "name")),
+    ("POST", "/api/v1/beta/directories/{directory}/files", {}, ("body", "file_id")),
+    ("POST", "/api/v1/beta/configurations", {"name": "c"}, ("body", "parameters")),
+    ("POST", "/api/v1/beta/configurations", {"name": "c", "parameters": {"tier": "fast"}}, ("body", "parameters")),
+    ("POST", "/api/v1/beta/configurations", {"name": "c", "parameters": {"product_type": "parse_v2"}},
+     ("body", "parameters", "parse_v2", "tier")),
+    ("POST", "/api/v1/beta/configurations", {"name": "c", "parameters": {**PARSE_FAST, "tier": "turbo"}},
+     ("body", "parameters", "parse_v2", "tier")),
+    ("POST", "/api/v1/beta/configurations", {"name": "c", "parameters": {"product_type": "extract_v2"}},
+     ("body", "parameters", "extract_v2", "data_schema")),
+    ("POST", "/api/v1/beta/configurations",
+     {"name": "c", "parameters": {"product_type": "extract_v2", "data_schema": {"type": "nonsense"}}},
+     ("body", "parameters", "data_schema")),
+    ("POST", "/api/v1/beta/configurations", {"name": "c", "parameters": {"product_type": "split_v1"}},
+     ("body", "parameters")),
+    ("POST", "/api/v2/batches", {"source_directory_id": "{directory}"}, ("body", "config")),
+    ("POST", "/api/v2/batches", lc_batch("cfg-PARSE_FAST", "classify_v2"), ("body", "config", "job", "type")),
+    ("POST", "/api/v2/batches", lc_batch("cfg-PARSE_FAST", "extract_v2"),
+     ("body", "config", "job", "configuration_id")),
+    ("POST", "/api/v2/batches", lc_batch("cfg-EXTRACT_AGENTIC", "extract_v2"),
+     ("body", "config", "job", "configuration_id")),
+    ("POST", "/api/v2/batches", lc_batch("cfg-PARSE_FAST", webhook_configurations=[{"webhook_url": "ftp://x"}]),
+     ("body", "webhook_configurations", 0, "webhook_url")),
+    ("POST", "/api/v2/batches", lc_batch("cfg-PARSE_FAST", webhook_configurations=[{"webhook_headers": {}}]),
+     ("body", "webhook_configurations", 0, "webhook_url")),
+    ("POST", "/api/v2/batches", lc_batch("cfg-PARSE_FAST", webhook_configuration_ids=["whc-1"]),
+     ("body", "webhook_configuration_ids")),
+])
+async def test_llamacloud_invalid_bodies(api: Ids, method: str, path: str, body: Any,
+                                         loc: tuple[str | int, ...]) -> None:
+    directory = await lc_directory(api)
+    filled = json.loads(json.dumps(body).replace("{directory}", directory))
+    response = await api.client.request(method, LC + path.format(directory=directory), json=filled)
+    assert_invalid(response, *loc)
+
+
+@pytest.mark.parametrize(("path", "params", "loc"), [
+    ("/api/v2/batches", {"status": "DONE"}, ("query", "status")),
+    ("/api/v2/batches", {"page_size": "0"}, ("query", "page_size")),
+    ("/api/v2/batches", {"page_token": "%%%"}, ("query", "page_token")),
+    ("/api/v2/batches", {"created_at_on_or_after": "yesterday"}, ("query", "created_at_on_or_after")),
+    ("/api/v1/beta/directories", {"type": "shared"}, ("query", "type")),
+    ("/api/v1/beta/directories", {"page_size": "1001"}, ("query", "page_size")),
+    ("/api/v1/beta/directories/{directory}/files", {"page_token": "bm90IGFuIGlk!"}, ("query", "page_token")),
+    ("/api/v1/beta/files", {"order_by": "name"}, ("query", "order_by")),
+    ("/api/v1/beta/files/dfl-1/content", {"expires_at_seconds": "0"}, ("query", "expires_at_seconds")),
+    ("/api/v1/beta/configurations", {"product_type": "video"}, ("query", "product_type", 0)),
+])
+async def test_llamacloud_invalid_queries(api: Ids, path: str, params: dict[str, str], loc: tuple[str, ...]) -> None:
+    directory = await lc_directory(api)
+    assert_invalid(await api.client.get(LC + path.format(directory=directory), params=params), *loc)
+
+
+async def test_llamacloud_uploads_need_a_file_and_json_metadata(api: Ids) -> None:
+    directory = await lc_directory(api)
+    url = f"{LC}/api/v1/beta/directories/{directory}/files/upload"
+    assert_invalid(await api.client.post(url, data={"display_name": "x"}, files={}), "header", "content-type")
+    assert_invalid(await api.client.post(url, files={"display_name": (None, "x")}), "body", "upload_file")
+    bad = await api.client.post(url, files={"metadata": (None, "{not json"), "upload_file": ("a.txt", b"a")})
+    assert_invalid(bad, "body", "metadata")
+    listed = await api.client.get(f"{LC}/api/v1/beta/directories/{directory}/files")
+    assert listed.json()["items"] == [], "a refused upload left a file behind"

@@ -75,14 +75,15 @@ def test_plain_drops_inline_markup() -> None:
 
 
 def test_page_tokens_round_trip_and_bad_tokens_are_422() -> None:
-    assert pages.offset_of(pages.encode("120")) == 120
-    assert pages.decode(pages.encode("el_01abc")) == "el_01abc"
-    assert pages.next_offset_token(0, 50, 50) is None
+    assert pages.offset_of(pages.encode(pages.OFFSET, "120")) == 120
+    assert pages.cursor_of(pages.cursor_token("el_01abc")) == "el_01abc"
+    assert pages.next_offset_token(0, 50, 50) is None and pages.cursor_token(None) is None
     assert pages.offset_of(pages.next_offset_token(0, 50, 51)) == 50
+    for bad in ("!!!", "bm90IGFuIGlk!", pages.encode(pages.OFFSET, "el_x"), pages.cursor_token("el_1")):
+        with pytest.raises(InvalidInputError):
+            pages.offset_of(bad)
     with pytest.raises(InvalidInputError):
-        pages.offset_of("!!!")
-    with pytest.raises(InvalidInputError):
-        pages.offset_of(pages.encode("el_x"))
+        pages.cursor_of(pages.encode(pages.OFFSET, "3"))
 
 
 def test_page_ranges_become_the_pages_option() -> None:

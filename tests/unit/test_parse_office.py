@@ -94,7 +94,8 @@ def test_a_page_per_slide_even_an_empty_one(tmp_path: Path) -> None:
         if title:
             slide.shapes.title.text = title
     pages = parse_file(_save_deck(presentation, tmp_path), PPTX, {}).pages
-    assert pages == [{"page": 1, "text": "One"}, {"page": 2, "text": ""}, {"page": 3, "text": "Three"}]
+    assert [(p["page"], p["text"]) for p in pages] == [(1, "One"), (2, ""), (3, "Three")]
+    assert [p["markdown"].splitlines()[0] for p in pages] == [f"<!-- Slide {n} -->" for n in (1, 2, 3)]
 
 
 def test_a_deck_without_slides_fails_permanently(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from conveyor.api.llamacloud import convert, pages, presets
 from conveyor.api.llamacloud import schemas as w
 from conveyor.api.llamacloud.context import Ctx, CtxDep
 from conveyor.api.llamacloud.ids import IdKind
-from conveyor.errors import ConflictError, InvalidInputError, NotFoundError
+from conveyor.errors import ConflictError, InvalidInputError, NotFoundError, PermanentError
+from conveyor.llm.structured import check_schema
 from conveyor.store.models import Agent
 
 router = APIRouter(prefix="/api/v1/beta/configurations", tags=["Configurations"])
@@ -83,6 +84,11 @@ async def linked_parse_tier(ctx: Ctx, parameters: dict[str, Any]) -> str | None:
 
 async def spec_for(ctx: Ctx, name: str, parameters: w.Parameters) -> dict[str, Any]:
     params = parameters.model_dump(mode="json", exclude_none=True)
+    if isinstance(parameters, w.ExtractParameters):
+        try:
+            check_schema(parameters.data_schema)
+        except PermanentError as e:
+            raise InvalidInputError(e.message, loc=("body", "parameters", "data_schema")) from e
     return presets.agent_spec(name, params, await linked_parse_tier(ctx, params))
 
 

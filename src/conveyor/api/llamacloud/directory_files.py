@@ -118,14 +118,14 @@ async def list_files(directory_id: str, ctx: CtxDep, display_name: str | None = 
     query = ElementQuery(name=display_name, name_contains=display_name_contains,
                          updated_from=updated_at_on_or_after, updated_to=updated_at_on_or_before,
                          metadata=((convert.UNIQUE_ID, unique_id),) if unique_id is not None else ())
-    page = await ctx.core.containers.page_elements(ctx.project.id, container.id, cursor=pages.decode(page_token),
+    page = await ctx.core.containers.page_elements(ctx.project.id, container.id, cursor=pages.cursor_of(page_token),
                                                    limit=page_size, element_filter=chosen, query=query)
     ids = await ctx.ids.externals(IdKind.FILE, [e.id for e in page.elements])
     with_url = "download_url" in expansions(expand)
     return w.Page(items=[convert.directory_file(e, ids[e.id], directory_id, ctx.project_ref,
                                                 ctx.download_url(ids[e.id]) if with_url else None)
                          for e in page.elements],
-                  next_page_token=pages.encode(page.next_cursor) if page.next_cursor else None)
+                  next_page_token=pages.cursor_token(page.next_cursor))
 
 
 @router.get("/{directory_file_id}", response_model=w.DirectoryFile)

@@ -72,11 +72,11 @@ async def list_files(ctx: CtxDep, file_name: str | None = None, file_ids: list[s
     query = ElementQuery(name=file_name, metadata=((convert.EXTERNAL_FILE_ID, external_file_id),)
                          if external_file_id is not None else ())
     container = await files_container(ctx)
-    page = await ctx.core.containers.page_elements(ctx.project.id, container.id, cursor=pages.decode(page_token),
+    page = await ctx.core.containers.page_elements(ctx.project.id, container.id, cursor=pages.cursor_of(page_token),
                                                    limit=page_size, element_filter=chosen, query=query)
     ids = await ctx.ids.externals(IdKind.FILE, [e.id for e in page.elements])
     return w.Page(items=[convert.file(e, ids[e.id], ctx.project_ref) for e in page.elements],
-                  next_page_token=pages.encode(page.next_cursor) if page.next_cursor else None)
+                  next_page_token=pages.cursor_token(page.next_cursor))
 
 
 @router.get(PREFIX + "/{file_id}", response_model=w.File)

@@ -15,22 +15,38 @@ PageSize = Query(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 PageToken = Query(default=None, max_length=500)
 
 
-def encode(position: str) -> str:
-    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+OFFSET = "offset"  # the position of the next item in a list that is ordered in memory
+AFTER = "after"  # the core id of the last item shown, for lists paged in the database
 
 
-def decode(token: str | None) -> str | None:
-    """The position a token stands for; a token this server did not hand out is a 422."""
+def encode(kind: str, position: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+
+
+def decode(token: str | None, kind: str) -> str | None:
+    """The position a token stands for; a token this server did not hand out for this list is a 422."""
     if not token:
         return None
     try:
-        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        found, _, position = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True) \
+            .decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError) as e:
         raise InvalidInputError("invalid page_token", loc=("query", "page_token")) from e
+    if found != kind or not position:
+        raise InvalidInputError("invalid page_token", loc=("query", "page_token"))
+    return position
+
+
+def cursor_of(token: str | None) -> str | None:
+    return decode(token, AFTER)
+
+
+def cursor_token(cursor: str | None) -> str | None:
+    return encode(AFTER, cursor) if cursor else None
 
 
 def offset_of(token: str | None) -> int:
-    position = decode(token)
+    position = decode(token, OFFSET)
     if position is None:
         return 0
     if not position.isdigit():
@@ -40,4 +56,4 @@ def offset_of(token: str | None) -> int:
 
 def next_offset_token(offset: int, shown: int, total: int) -> str | None:
     following = offset + shown
-    return encode(str(following)) if shown and following < total else None
+    return encode(OFFSET, str(following)) if shown and following < total else None

@@ -30,7 +30,8 @@ def job_shape(job: Job, project_ref: str) -> w.ParseJob:
 
 
 def page_markdown(page: dict[str, Any], full_markdown: str, page_count: int) -> str:
-    """A page's markdown: as the parser gave it, else the document's if it has one page, else its text."""
+    """A page's markdown: as the parser gave it (pages of PDFs, images, slides, sheets), else the document's
+    if it has one page, else its text."""
     if isinstance(page.get("markdown"), str):
         return str(page["markdown"])
     return full_markdown if page_count == 1 else str(page.get("text") or "")
@@ -51,8 +52,10 @@ async def content(ctx: Ctx, job: Job, wanted: set[str]) -> dict[str, Any]:
     if "markdown" in wanted:
         found["markdown"] = w.PageMarkdowns(pages=[w.MarkdownPage(page_number=n, markdown=md) for n, md in by_page])
     if "items" in wanted:
-        found["items"] = w.PageItems(pages=[w.ItemsPage(page_number=n, page_width=0.0, page_height=0.0,
-                                                        items=items.items(md)) for n, md in by_page])
+        found["items"] = w.PageItems(pages=[
+            w.ItemsPage(page_number=n, page_width=float(p.get("width") or 0.0),
+                        page_height=float(p.get("height") or 0.0), items=items.items(md))
+            for (n, md), p in zip(by_page, pages, strict=True)])
     if "metadata" in wanted:
         found["metadata"] = w.ParseMetadata(pages=[w.PageMetadata(page_number=n) for n, _ in by_page])
     return found

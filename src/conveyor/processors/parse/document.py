@@ -1,13 +1,14 @@
 """What parsing a file yields: markdown, plain text, and the text (and, where known, layout) of each page.
 
 Formats with geometry (PDF, images) describe each page as
-``{"page": n, "width": w, "height": h, "text": ..., "blocks": [...]}``. A block is
+``{"page": n, "width": w, "height": h, "text": ..., "markdown": ..., "blocks": [...]}``. A block is
 ``{"type": ..., "text": ..., "bbox": [x0, y0, x1, y1]}`` with ``type`` one of :data:`BLOCK_TYPES`;
 coordinates have their origin at the top-left corner of the page as displayed (after any page
 rotation), x growing to the right and y downwards, in PDF points (1/72 inch) for PDF pages and in
 pixels for images. Headings carry their ``level`` (1 is the largest), OCR lines their mean recognition
 ``confidence`` (0 to 1). Formats
-without geometry give ``{"page": n, "text": ...}``.
+without geometry give ``{"page": n, "text": ...}`` (with the page's ``markdown`` where a format has pages:
+slides, sheets).
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ class PageLayout:
     height: float
     text: str
     blocks: list[Block] = field(default_factory=list)
+    markdown: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"page": self.number, "width": round(self.width, 2), "height": round(self.height, 2),
-                "text": self.text, "blocks": [block.to_json() for block in self.blocks]}
+                "text": self.text, "markdown": self.markdown, "blocks": [block.to_json() for block in self.blocks]}
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def _page(image: Image.Image, number: int, ocr: str) -> tuple[PageLayout, str]:
     pixels = _rgb(_decoded(image))
     found = read_image(pixels)
     blocks = found.blocks(pixels_per_unit=pixels.width / width)
-    return PageLayout(number=number, width=width, height=height, text=found.text, blocks=blocks), found.markdown
+    return (PageLayout(number=number, width=width, height=height, text=found.text, blocks=blocks,
+                       markdown=found.markdown), found.markdown)
 
 
 def _decoded(image: Image.Image) -> Image.Image:

@@ -72,10 +72,11 @@ def _layout(page: PdfPage, levels: Mapping[HeadingKey, int]) -> PageLayout:
     width, height = page.frame.size
     if page.ocr is not None:
         return PageLayout(number=page.number, width=width, height=height, text=page.ocr.text,
-                          blocks=page.ocr.blocks(page.scale))
+                          blocks=page.ocr.blocks(page.scale), markdown=page.ocr.markdown)
     return PageLayout(number=page.number, width=width, height=height,
                       text="\n\n".join(paragraph.text for paragraph in page.paragraphs),
-                      blocks=[_block(paragraph, page, levels) for paragraph in page.paragraphs])
+                      blocks=[_block(paragraph, page, levels) for paragraph in page.paragraphs],
+                      markdown=_markdown(page, levels))
 
 
 def _block(paragraph: Paragraph, page: PdfPage, levels: Mapping[HeadingKey, int]) -> Block:

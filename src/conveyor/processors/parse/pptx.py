@@ -54,10 +54,11 @@ def parse_pptx(path: Path, options: Mapping[str, Any]) -> ParsedDocument:
     if not slides:
         raise PermanentError("PPTX file has no slides")
     texts = ["\n\n".join(block.text for block in blocks) for blocks in slides]
-    markdown = ("\n\n".join([f"<!-- Slide {number} -->", *(block.markdown for block in blocks)])
-                for number, blocks in enumerate(slides, start=1))
+    markdown = ["\n\n".join([f"<!-- Slide {number} -->", *(block.markdown for block in blocks)])
+                for number, blocks in enumerate(slides, start=1)]
     return ParsedDocument(markdown="\n\n".join(markdown), text="\n\n".join(text for text in texts if text),
-                          pages=[{"page": number, "text": text} for number, text in enumerate(texts, start=1)])
+                          pages=[{"page": number, "text": text, "markdown": md}
+                                 for number, (text, md) in enumerate(zip(texts, markdown, strict=True), start=1)])
 
 
 def _open(path: Path) -> Any:

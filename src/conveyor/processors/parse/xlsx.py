@@ -82,7 +82,8 @@ def parse_xlsx(path: Path, options: Mapping[str, Any]) -> ParsedDocument:
     return ParsedDocument(
         markdown="\n\n".join(markdown for markdown, _ in pages),
         text="\n\n".join(text for _, text in pages),
-        pages=[{"page": number, "text": text} for number, (_, text) in enumerate(pages, start=1)],
+        pages=[{"page": number, "text": text, "markdown": markdown}
+               for number, (markdown, text) in enumerate(pages, start=1)],
     )
 
 
