@@ -10,9 +10,7 @@ import asyncio
 import functools
 import json
 import re
-import socket
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import pytest
 from conveyor.api.app import create_app
 from conveyor.services.core import Core
 from tests.support.inprocess import running_app, test_settings
+from tests.support.llm import silent_llm
 
 V2 = "/v2"
 AIHUB = "/aihub/api/v2"
@@ -300,15 +299,6 @@ async def _until_done(client: httpx.AsyncClient, sse_url: str) -> None:
     response = await client.get(sse_url)
     assert response.status_code == 200, response.text
     assert "event: complete" in response.text, response.text
-
-
-@contextmanager
-def silent_llm() -> Iterator[str]:
-    """An LLM endpoint that takes connections and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """A real local LLM (``conveyor llm serve`` on the bundled Gemma 3 270M) and a fault-injecting proxy
-in front of it, for tests of the LLM processors."""
+in front of it, for tests of the LLM processors; and an endpoint that never answers."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,3 +103,13 @@ class FaultyProxy:
                 pass
 
         return Handler
+
+
+@contextmanager
+def silent_llm() -> Iterator[str]:
+    """The base URL of an LLM endpoint that takes connections and never answers: items that call it stay
+    in flight (until the LLM time limit), which holds a run open for as long as a test needs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
