@@ -96,8 +96,12 @@ async def test_a_meibel_datasource_is_a_directory_with_a_lasting_id(app_client: 
     assert (await ok(await client.get(DIRS)))["items"][0]["id"] == directory
     files = (await ok(await client.get(f"{DIRS}/{directory}/files")))["items"]
     assert sorted(f["display_name"] for f in files) == ["one.txt", "two.txt"]
+    nested = {"owner": {"team": "ops"}, "tags": [1, 2]}  # any JSON through the Meibel face
+    await ok(await client.put(f"/v2/datasources/{datasource}/data-elements/{elements['one.txt']}",
+                              json={"metadata": nested}))
     again = (await ok(await client.get(f"{DIRS}/{directory}/files")))["items"]
     assert [f["id"] for f in again] == [f["id"] for f in files]
+    assert next(f["metadata"] for f in again if f["display_name"] == "one.txt") == nested
     assert all(f["file_id"] == f["id"] and f["id"].startswith("dfl-") for f in files)
 
     assert (await client.delete(f"/v2/datasources/{datasource}")).status_code == 200

@@ -88,7 +88,7 @@ class DirectoryFile(Wire):
     deleted_at: datetime | None = None
     download_url: PresignedURL | None = None
     file_id: str | None = None
-    metadata: dict[str, MetadataValue] | None = None
+    metadata: dict[str, Any] | None = None  # any JSON: the Meibel face may have set nested values
     updated_at: datetime | None = None
 
 
@@ -309,5 +309,5 @@ class ExtractJob(Wire):
     configuration_id: str | None = None
     error_message: str | None = None
     extract_metadata: dict[str, Any] | None = None
-    extract_result: dict[str, Any] | list[dict[str, Any]] | None = None
+    extract_result: Any = None  # what the data schema describes (an object, mostly)
     metadata: dict[str, Any] | None = None
