@@ -173,6 +173,26 @@ async def test_app_run_over_a_batch_with_paged_results(app_client: AppClient) ->
     assert (await client.get(f"{API}/apps/runs", params={"app_name": "nothing"})).json()["runs"] == []
 
 
+async def test_results_of_outputs_that_are_not_json_or_too_large_to_show(app_client: AppClient) -> None:
+    client, _ = app_client
+    await python_agent(client, "unusual_outputs", mib=8.5)
+    batch_id = await new_batch(client)
+    await add(client, batch_id, "x.txt", b"x")
+    started = await client.post(f"{API}/apps/runs", json={"app_name": "test unusual_outputs", "batch_id": batch_id})
+    assert (await finished_run(client, started.json()["id"]))["status"] == "COMPLETE"
+    for _ in range(2):  # the same answer every time the page is read
+        (result,) = await all_results(client, started.json()["id"])
+        fields = {f["field_name"]: f for f in result["documents"][0]["fields"]}
+        assert fields["broken"]["value"] == "ERROR"
+        assert fields["broken"]["error_msg"].startswith("this output is not valid JSON; its bytes are at GET /v2/")
+        assert fields["long"]["value"] == "a" * (8 << 20), "text is cut at 8 MiB"
+        assert fields["big"]["value"] == "ERROR"
+        for name in ("long", "big"):
+            assert "larger than 8 MiB" in fields[name]["error_msg"]
+    whole = await client.get(fields["long"]["error_msg"].split("GET ", 1)[1])
+    assert whole.status_code == 200 and len(whole.content) == int(8.5 * (1 << 20)), "the message names the output"
+
+
 async def test_built_in_parse_app_is_created_once(app_client: AppClient) -> None:
     client, _ = app_client
     batch_id = await new_batch(client)
