@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from conveyor.services.core import Core
 from conveyor.store.webhooks import WebhooksRepo
@@ -105,6 +106,41 @@ async def test_batch_lifecycle(app_client: AppClient) -> None:
     assert gone.status_code == 404 and gone.json()["detail"] == f"batch {batch_id} not found"
     assert (await client.get(f"{API}/batches")).json()["batches"] == []
     assert (await client.get(f"{API}/batches/jobs/job_unknown")).status_code == 404
+
+
+async def statements_for(core: Core, client: httpx.AsyncClient, params: Json) -> tuple[list[int], int]:
+    """The batch ids one ``GET /v2/batches`` lists, and how many SQL statements it ran."""
+    ran: list[str] = []
+
+    def count(*_: Any) -> None:
+        ran.append("")
+
+    event.listen(core.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        response = await client.get(f"{API}/batches", params=params)
+    finally:
+        event.remove(core.db.engine.sync_engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    return [b["id"] for b in response.json()["batches"]], len(ran)
+
+
+async def test_batches_of_a_workspace_are_paged_in_the_database(tmp_path: Path, database_url: str) -> None:
+    async with running_app(test_settings(tmp_path / "home", database_url=database_url)) as (client, core):
+        made: dict[str, list[int]] = {"team": [], "other": []}
+        for i in range(12):
+            space = "team" if i % 3 else "other"
+            response = await client.post(f"{API}/batches", json={"name": f"b{i}", "workspace": space})
+            made[space].append(int(response.json()["id"]))
+        await client.post(f"{API}/batches", json={"name": "none"})
+        listed, few = await statements_for(core, client, {"workspace": "team", "limit": 3, "offset": 2})
+        assert listed == made["team"][2:5]
+        assert (await statements_for(core, client, {"workspace": "other"}))[0] == made["other"]
+        assert (await statements_for(core, client, {"workspace": "nobody"}))[0] == []
+        assert len((await statements_for(core, client, {"limit": 20}))[0]) == 13
+        for i in range(12, 40):
+            await client.post(f"{API}/batches", json={"name": f"b{i}", "workspace": "team"})
+        listed, more = await statements_for(core, client, {"workspace": "team", "limit": 3, "offset": 2})
+        assert listed == made["team"][2:5] and more == few, "the statements do not grow with the batches"
 
 
 async def test_batch_files_are_elements_of_the_meibel_face(app_client: AppClient) -> None:
