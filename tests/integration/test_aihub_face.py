@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from conveyor.services.core import Core
 from conveyor.store.webhooks import WebhooksRepo
@@ -107,6 +108,41 @@ async def test_batch_lifecycle(app_client: AppClient) -> None:
     assert (await client.get(f"{API}/batches/jobs/job_unknown")).status_code == 404
 
 
+async def statements_for(core: Core, client: httpx.AsyncClient, params: Json) -> tuple[list[int], int]:
+    """The batch ids one ``GET /v2/batches`` lists, and how many SQL statements it ran."""
+    ran: list[str] = []
+
+    def count(*_: Any) -> None:
+        ran.append("")
+
+    event.listen(core.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        response = await client.get(f"{API}/batches", params=params)
+    finally:
+        event.remove(core.db.engine.sync_engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    return [b["id"] for b in response.json()["batches"]], len(ran)
+
+
+async def test_batches_of_a_workspace_are_paged_in_the_database(tmp_path: Path, database_url: str) -> None:
+    async with running_app(test_settings(tmp_path / "home", database_url=database_url)) as (client, core):
+        made: dict[str, list[int]] = {"team": [], "other": []}
+        for i in range(12):
+            space = "team" if i % 3 else "other"
+            response = await client.post(f"{API}/batches", json={"name": f"b{i}", "workspace": space})
+            made[space].append(int(response.json()["id"]))
+        await client.post(f"{API}/batches", json={"name": "none"})
+        listed, few = await statements_for(core, client, {"workspace": "team", "limit": 3, "offset": 2})
+        assert listed == made["team"][2:5]
+        assert (await statements_for(core, client, {"workspace": "other"}))[0] == made["other"]
+        assert (await statements_for(core, client, {"workspace": "nobody"}))[0] == []
+        assert len((await statements_for(core, client, {"limit": 20}))[0]) == 13
+        for i in range(12, 40):
+            await client.post(f"{API}/batches", json={"name": f"b{i}", "workspace": "team"})
+        listed, more = await statements_for(core, client, {"workspace": "team", "limit": 3, "offset": 2})
+        assert listed == made["team"][2:5] and more == few, "the statements do not grow with the batches"
+
+
 async def test_batch_files_are_elements_of_the_meibel_face(app_client: AppClient) -> None:
     client, _ = app_client
     batch_id = await new_batch(client, "shared")
@@ -171,6 +207,26 @@ async def test_app_run_over_a_batch_with_paged_results(app_client: AppClient) ->
     assert len(complete) == 1
     assert (await client.get(f"{API}/apps/runs", params={"status": ["FAILED"]})).json()["runs"] == []
     assert (await client.get(f"{API}/apps/runs", params={"app_name": "nothing"})).json()["runs"] == []
+
+
+async def test_results_of_outputs_that_are_not_json_or_too_large_to_show(app_client: AppClient) -> None:
+    client, _ = app_client
+    await python_agent(client, "unusual_outputs", mib=8.5)
+    batch_id = await new_batch(client)
+    await add(client, batch_id, "x.txt", b"x")
+    started = await client.post(f"{API}/apps/runs", json={"app_name": "test unusual_outputs", "batch_id": batch_id})
+    assert (await finished_run(client, started.json()["id"]))["status"] == "COMPLETE"
+    for _ in range(2):  # the same answer every time the page is read
+        (result,) = await all_results(client, started.json()["id"])
+        fields = {f["field_name"]: f for f in result["documents"][0]["fields"]}
+        assert fields["broken"]["value"] == "ERROR"
+        assert fields["broken"]["error_msg"].startswith("this output is not valid JSON; its bytes are at GET /v2/")
+        assert fields["long"]["value"] == "a" * (8 << 20), "text is cut at 8 MiB"
+        assert fields["big"]["value"] == "ERROR"
+        for name in ("long", "big"):
+            assert "larger than 8 MiB" in fields[name]["error_msg"]
+    whole = await client.get(fields["long"]["error_msg"].split("GET ", 1)[1])
+    assert whole.status_code == 200 and len(whole.content) == int(8.5 * (1 << 20)), "the message names the output"
 
 
 async def test_built_in_parse_app_is_created_once(app_client: AppClient) -> None:

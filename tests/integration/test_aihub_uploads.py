@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from conveyor.services.core import Core
+from conveyor.store.models import UploadSession
 from tests.support.inprocess import running_app, test_settings
 
 API = "/aihub/api/v2"
@@ -170,7 +172,8 @@ async def test_a_part_sent_to_another_sessions_url_is_refused_at_commit(
     assert refused.json()["detail"][0]["loc"] == ["body", "parts", 1, "part_id"]
     assert "is not part 2 of this session" in refused.json()["detail"][0]["msg"]
     assert not core.settings.staging_dir.joinpath(mine["session_id"]).exists()
-    assert core.settings.staging_dir.joinpath(other["session_id"], "part-2").exists(), "the other session stays"
+    staged = core.settings.staging_dir.joinpath(other["session_id"], f"part-2-{misplaced.json()['part_id']}")
+    assert staged.exists(), "the other session stays"
     aborted = await client.post(f"{API}/batches/multipart-upload/sessions/{other['session_id']}",
                                 json={"action": "abort"})
     assert aborted.status_code == 204
@@ -231,6 +234,143 @@ async def test_a_file_over_the_upload_limit_is_refused_while_it_streams(
     assert response.status_code == 413, response.text
     assert await file_names(client, batch_id) == [] and blob_files(core) == before
     assert not any(core.settings.resolved_blob_dir.joinpath("tmp").iterdir()), "no temporary file is left"
+
+
+class GatedBody:
+    """A request body that sends ``head``, then waits for :meth:`release` before sending ``tail``."""
+
+    def __init__(self, head: bytes, tail: bytes) -> None:
+        self.head, self.tail = head, tail
+        self.waiting = asyncio.Event()
+        self._gate = asyncio.Event()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        yield self.head
+        self.waiting.set()
+        await self._gate.wait()
+        yield self.tail
+
+    def release(self) -> None:
+        self._gate.set()
+
+
+async def gated_part(client: httpx.AsyncClient, session_id: str, num: int,
+                     data: bytes) -> tuple[GatedBody, asyncio.Task[httpx.Response]]:
+    """A part upload that is streaming (half sent) when this returns."""
+    body = GatedBody(data[:len(data) // 2], data[len(data) // 2:])
+    task = asyncio.create_task(client.put(f"{API}/batches/multipart-upload/sessions/{session_id}/parts/{num}",
+                                          content=body.chunks(),
+                                          headers={"content-type": "application/octet-stream"}))
+    await asyncio.wait_for(body.waiting.wait(), 10)
+    return body, task
+
+
+async def uploaded(client: httpx.AsyncClient, batch_id: int, data: bytes) -> tuple[str, list[Json]]:
+    """A session with every part of ``data`` sent; its id and the commit's part list."""
+    session_id = (await start(client, batch_id, "whole.bin", len(data)))["session_id"]
+    listed = []
+    for num, part in enumerate(chunks_of(data), start=1):
+        response = await put_part(client, session_id, num, part)
+        assert response.status_code == 201, response.text
+        listed.append({"part_num": num, "part_id": response.json()["part_id"]})
+    return session_id, listed
+
+
+async def status_of(core: Core, session_id: str) -> str | None:
+    async with core.db.read() as s:
+        return (await s.execute(select(UploadSession.status).where(UploadSession.id == session_id))).scalar()
+
+
+def stored_bytes(core: Core, data: bytes) -> bytes:
+    digest = hashlib.sha256(data).hexdigest()
+    return core.settings.resolved_blob_dir.joinpath(digest[:2], digest[2:4], digest).read_bytes()
+
+
+async def abort(client: httpx.AsyncClient, session_id: str) -> httpx.Response:
+    return await client.post(f"{API}/batches/multipart-upload/sessions/{session_id}", json={"action": "abort"})
+
+
+@pytest.mark.parametrize("closing", ["abort", "commit"])
+async def test_a_part_streaming_while_its_session_closes_is_a_conflict(
+        hub: tuple[httpx.AsyncClient, Core], closing: str) -> None:
+    client, core = hub
+    batch_id = await new_batch(client)
+    data = os.urandom(2 * PART)
+    session_id, listed = await uploaded(client, batch_id, data)
+    body, resend = await gated_part(client, session_id, 2, os.urandom(PART))
+    closed = await (abort(client, session_id) if closing == "abort" else commit(client, session_id, listed))
+    assert closed.status_code == 204, closed.text
+    body.release()
+    late = await resend
+    assert late.status_code == 409, late.text
+    assert late.json()["detail"] == "the upload session was closed while this part was being sent"
+    assert staged_files(core) == []
+    assert await file_names(client, batch_id) == ([] if closing == "abort" else ["whole.bin"])
+
+
+async def test_a_part_resent_during_a_commit_does_not_change_the_committed_bytes(
+        hub: tuple[httpx.AsyncClient, Core]) -> None:
+    client, core = hub
+    batch_id = await new_batch(client)
+    data = os.urandom(10 * PART)
+    session_id, listed = await uploaded(client, batch_id, data)
+    body, resend = await gated_part(client, session_id, 10, os.urandom(PART))
+    committing = asyncio.create_task(commit(client, session_id, listed))
+    while await status_of(core, session_id) == "open":
+        await asyncio.sleep(0)
+    body.release()
+    assert (await resend).status_code == 409
+    assert (await committing).status_code == 204
+    assert stored_bytes(core, data) == data
+    assert staged_files(core) == []
+
+
+async def test_abort_during_a_commit_is_a_conflict(hub: tuple[httpx.AsyncClient, Core]) -> None:
+    client, core = hub
+    batch_id = await new_batch(client)
+    data = os.urandom(10 * PART)
+    session_id, listed = await uploaded(client, batch_id, data)
+    committing = asyncio.create_task(commit(client, session_id, listed))
+    while await status_of(core, session_id) == "open":
+        await asyncio.sleep(0)
+    refused = await abort(client, session_id)
+    assert refused.status_code in (404, 409), refused.text  # 404 once the commit is through
+    if refused.status_code == 409:
+        assert refused.json()["detail"] == f"multipart upload session {session_id} is being committed"
+    assert (await committing).status_code == 204
+    assert stored_bytes(core, data) == data and await file_names(client, batch_id) == ["whole.bin"]
+
+
+async def test_commit_abort_and_parts_at_once_never_fail_on_the_server(hub: tuple[httpx.AsyncClient, Core]) -> None:
+    client, core = hub
+    batch_id = await new_batch(client)
+    for _ in range(5):
+        data = os.urandom(4 * PART)
+        session_id, listed = await uploaded(client, batch_id, data)
+        done, aborted, *resent = await asyncio.gather(
+            commit(client, session_id, listed), abort(client, session_id),
+            *(put_part(client, session_id, n, os.urandom(PART)) for n in (1, 4)))
+        assert done.status_code in (204, 409, 422) and aborted.status_code in (204, 404, 409), (done, aborted)
+        assert [done.status_code, aborted.status_code].count(204) == 1 or done.status_code == 422
+        assert all(r.status_code in (201, 404, 409) for r in resent)
+        if done.status_code == 204:
+            assert stored_bytes(core, data) == data
+    assert staged_files(core) == []
+
+
+async def test_a_part_streaming_while_its_session_is_swept_is_a_conflict(tmp_path: Path) -> None:
+    settings = test_settings(tmp_path / "home", multipart_part_size=PART, multipart_session_ttl_seconds=0.3)
+    async with running_app(settings) as (client, core):
+        batch_id = await new_batch(client)
+        session = await start(client, batch_id, "late.bin", 2 * PART)
+        body, streaming = await gated_part(client, session["session_id"], 1, os.urandom(PART))
+        await asyncio.sleep(0.4)
+        await core.upload_sessions.sweep()
+        body.release()
+        late = await streaming
+        assert late.status_code == 409, late.text
+        await core.upload_sessions.sweep()
+        assert staged_files(core) == [] and not core.settings.staging_dir.joinpath(session["session_id"]).exists()
 
 
 async def test_expired_sessions_are_swept_with_their_parts(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import jsonschema
 import pytest
 
@@ -84,5 +86,16 @@ async def test_unknown_provider_name_is_permanent(local_llm: LocalLLM) -> None:
     try:
         with pytest.raises(PermanentError, match="no LLM provider named 'nope'"):
             await llm.chat(QUESTION, CallOptions(provider="nope"), Caller("r", Usage()))
+    finally:
+        await llm.close()
+
+
+async def test_concurrent_calls_settle_the_dialect_without_tripping_over_each_other(local_llm: LocalLLM) -> None:
+    llm = gateway(provider(local_llm.base_url))
+    try:
+        values = await asyncio.gather(*(llm.json(QUESTION, SCHEMA, CallOptions(max_tokens=32), Caller("r", Usage()))
+                                        for _ in range(3)))
+        for value in values:
+            jsonschema.validate(value, SCHEMA)
     finally:
         await llm.close()

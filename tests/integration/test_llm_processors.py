@@ -184,3 +184,22 @@ async def test_run_reads_back_through_get(local_llm: LocalLLM, tmp_path: Path) -
         run = await wait_terminal(client, run_id)
         assert run["status"] == "COMPLETED" and run["succeeded"] == 1
         assert (await get_run(client, run_id))["usage"]["completion_tokens"] > 0
+
+
+async def test_llm_options_are_checked_when_the_agent_is_made(app_client: tuple[httpx.AsyncClient, Core]) -> None:
+    client, _ = app_client
+    for extra, key in (({"chunk_chars": -5}, "chunk_chars"), ({"fallback_models": "gpt-4o-mini"}, "fallback_models"),
+                       ({"temperature": True}, "temperature"), ({"max_chunks": 0}, "max_chunks")):
+        response = await client.post("/v2/agents", json={"display_name": "x", "type": "extract",
+                                                         "additional_properties": {"schema": INVOICE_SCHEMA, **extra}})
+        assert response.status_code == 422, extra
+        assert response.json()["detail"][0]["loc"] == ["body", "additional_properties", key]
+
+
+async def test_a_document_longer_than_max_chunks_fails_before_any_llm_call(tmp_path: Path) -> None:
+    settings = test_settings(tmp_path / "home", llm_base_url="http://127.0.0.1:9/v1")  # nothing listens there
+    async with running_app(settings) as (client, _):
+        agent_id = await extract_agent(client, chunk_chars=500, max_chunks=2)
+        run = await run_agent(client, agent_id, {"long.txt": b"word " * 1000}, {"long.txt": "text/plain"})
+        [item] = await all_items(client, run["id"])
+        assert item["status"] == "FAILED" and "at most 2" in item["error"] and item["usage"] is None

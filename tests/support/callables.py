@@ -111,6 +111,14 @@ def artifacts(content: bytes, element: dict[str, Any], options: dict[str, Any]) 
             {"name": element["name"], "size": len(content)}]
 
 
+def unusual_outputs(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> list[Artifact]:
+    """A JSON artifact whose bytes are not JSON, and a text and a JSON artifact of ``options["mib"]`` MiB."""
+    size = int(float(options.get("mib", 0)) * (1 << 20))
+    return [Artifact(name="broken", type=ArtifactType.JSON, data=b"{not json"),
+            Artifact(name="long", type=ArtifactType.TEXT, data=b"a" * size),
+            Artifact(name="big", type=ArtifactType.JSON, data=b'"' + b"b" * size + b'"')]
+
+
 async def sleep_from_env(content: bytes, element: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     """For the CLI, which passes no options: sleeps ``$CONVEYOR_TEST_SLEEP`` seconds and appends
     ``start NAME`` / ``end NAME`` to the file ``$CONVEYOR_TEST_CALLS`` when it is set."""

@@ -137,3 +137,36 @@ def test_source_pages_find_the_page_holding_each_value() -> None:
     found = source_pages({"vendor": "Acme Corp", "total": 42.0, "missing": None, "lines": ["x"]},
                          {"vendor": 0, "total": 0, "lines": 0}, chunks, pages)
     assert found == {"vendor": 1, "total": 2, "missing": None, "lines": 1}
+
+
+def test_schema_refs_must_resolve_inside_the_schema() -> None:
+    inside = {"$defs": {"money": {"type": "number"}}, "properties": {"total": {"$ref": "#/$defs/money"}}}
+    assert check_schema(inside) is inside
+    assert validation_errors({"total": "x"}, inside) and not validation_errors({"total": 2}, inside)
+    with pytest.raises(PermanentError, match="refers outside itself"):
+        check_schema({"properties": {"a": {"$ref": "http://127.0.0.1:9/x.json"}}})
+    with pytest.raises(PermanentError, match="points to nothing"):
+        check_schema({"properties": {"a": {"$ref": "#/$defs/missing"}}})
+
+
+def test_validation_never_fetches_a_remote_ref() -> None:
+    errors = None
+    with pytest.raises(Exception, match="Unresolvable"):
+        errors = validation_errors(1, {"$ref": "http://127.0.0.1:9/never-asked.json"})
+    assert errors is None
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("inf", 3600.0), ("1e12", 3600.0), ("nan", None), ("-5", 0.0),
+                                                 ("12.5", 12.5)])
+def test_retry_after_is_finite_and_capped(header: str, seconds: float | None) -> None:
+    assert retry_after(httpx.Response(429, headers={"Retry-After": header})) == seconds
+
+
+def test_schema_instruction_joins_the_leading_system_message() -> None:
+    from conveyor.llm.gateway import _with_instruction
+
+    joined = _with_instruction([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+                               "Answer in JSON.")
+    assert [m["role"] for m in joined] == ["system", "user"]
+    assert joined[0]["content"] == "Be brief.\n\nAnswer in JSON."
+    assert _with_instruction([{"role": "user", "content": "hi"}], "J")[0] == {"role": "system", "content": "J"}

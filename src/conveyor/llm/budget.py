@@ -57,8 +57,7 @@ class Budget:
 
     async def reserve(self, tokens: int, run_id: str) -> None:
         """Wait until one request and ``tokens`` tokens fit, then take them."""
-        delay = self._try_take(tokens)
-        if delay == 0:
+        if not self._lock.locked() and self._try_take(tokens) == 0:  # nobody queued ahead: go
             return
         with self._gauge.waiting(run_id):
             async with self._lock:  # first come, first served among waiters

@@ -7,13 +7,12 @@ which is :class:`ResponseFormatRejected` so the caller can try another structure
 
 from __future__ import annotations
 
-import email.utils
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from conveyor.engine.backoff import parse_retry_after
 from conveyor.errors import PermanentError, RetryableError
 from conveyor.llm.config import ProviderConfig
 
@@ -122,16 +121,5 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), if the server sent one."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    """The server's ``Retry-After`` in seconds, if it sent a readable one."""
+    return parse_retry_after(response.headers.get("retry-after"))

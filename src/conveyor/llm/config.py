@@ -37,7 +37,9 @@ class ProviderConfig(BaseModel):
     name: str = Field(min_length=1)
     base_url: str = Field(min_length=1, description="e.g. https://api.openai.com/v1")
     api_key: SecretStr | None = None
-    models: tuple[str, ...] = Field(default=(), description="Models routed here; empty = any.")
+    models: tuple[str, ...] = Field(
+        default=(), description="Models routed here by name; any provider is also reachable by an agent's "
+                                "`provider` option, and the default provider takes every other model.")
     default_model: str | None = None
     structured_output: StructuredOutput = StructuredOutput.AUTO
     requests_per_minute: int = Field(default=0, ge=0)

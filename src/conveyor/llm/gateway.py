@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from conveyor.errors import ConfigurationError, PermanentError, RetryableError
+from conveyor.errors import PermanentError, RetryableError
 from conveyor.llm.budget import Budget
 from conveyor.llm.client import ChatClient, ChatRequest, ChatResult, ModelNotFound, ResponseFormatRejected
 from conveyor.llm.config import DEFAULT_PROVIDER, ProviderConfig, StructuredOutput
@@ -44,6 +44,7 @@ class CallOptions:
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, max_tokens: int | None = None) -> CallOptions:
         fallbacks = options.get("fallback_models") or ()
+        fallbacks = [fallbacks] if isinstance(fallbacks, str) else fallbacks
         return cls(model=_optional_str(options.get("llm_model")),
                    fallback_models=tuple(str(model) for model in fallbacks),
                    provider=_optional_str(options.get("provider")),
@@ -92,7 +93,7 @@ class LLMGateway:
     async def json(self, messages: list[dict[str, str]], schema: dict[str, Any], options: CallOptions,
                    caller: Caller, repairs: int = DEFAULT_REPAIRS) -> Any:
         """A JSON value that validates against ``schema``; invalid answers are sent back for repair."""
-        conversation = [{"role": "system", "content": schema_instruction(schema)}, *messages]
+        conversation = _with_instruction(messages, schema_instruction(schema))
         problem = ""
         for _ in range(repairs + 1):
             result = await self.chat(conversation, options, caller, schema)
@@ -121,8 +122,8 @@ class LLMGateway:
                             self._providers[DEFAULT_PROVIDER])
         name = model or provider.config.default_model
         if not name:
-            raise ConfigurationError(f"LLM provider {provider.config.name!r} has no default model; "
-                                     "set the agent's llm_model")
+            raise PermanentError(f"LLM provider {provider.config.name!r} has no default model; "
+                                 "set the agent's llm_model")
         return provider, name
 
     async def _call(self, provider: _Provider, model: str, messages: list[dict[str, str]],
@@ -135,23 +136,33 @@ class LLMGateway:
             try:
                 return await self._send(provider, request, caller)
             except ResponseFormatRejected:
-                if len(provider.dialects) == 1:
+                if provider.dialects[-1] is dialect:
                     raise
-                provider.dialects.remove(dialect)  # remembered: this server never takes that dialect
+                if dialect in provider.dialects:  # remembered: this server never takes that dialect
+                    provider.dialects.remove(dialect)
 
     async def _send(self, provider: _Provider, request: ChatRequest, caller: Caller) -> ChatResult:
         estimate = request.estimated_tokens()
         await provider.budget.reserve(estimate, caller.run_id)
         try:
             result = await provider.client.chat(request)
-        except RetryableError as e:
+        except (RetryableError, PermanentError) as e:
             caller.usage.add()
-            if e.retry_after:
+            provider.budget.settle(estimate, 0)  # a refused request used no tokens
+            if isinstance(e, RetryableError) and e.retry_after:
                 provider.budget.pause(e.retry_after)
             raise
         caller.usage.add(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens)
         provider.budget.settle(estimate, result.prompt_tokens + result.completion_tokens)
         return result
+
+
+def _with_instruction(messages: list[dict[str, str]], instruction: str) -> list[dict[str, str]]:
+    """``instruction`` added to the leading system message (some chat templates allow only one)."""
+    if messages and messages[0].get("role") == "system":
+        first = {"role": "system", "content": f"{messages[0]['content']}\n\n{instruction}"}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": instruction}, *messages]
 
 
 def _checked(content: str, schema: dict[str, Any]) -> tuple[Any, str]:

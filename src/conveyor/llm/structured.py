@@ -9,6 +9,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from conveyor.errors import PermanentError
 from conveyor.llm.config import StructuredOutput
@@ -19,6 +22,8 @@ MAX_STRING_LENGTH = 500
 MAX_ARRAY_ITEMS = 50
 MAX_ERRORS_SHOWN = 5
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_NO_RETRIEVAL = Registry()  # a $ref is never fetched: only references inside the schema resolve
+_SELF = "urn:conveyor:schema"
 
 
 def check_schema(schema: Any) -> dict[str, Any]:
@@ -29,7 +34,31 @@ def check_schema(schema: Any) -> dict[str, Any]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as e:
         raise PermanentError(f"the extraction schema is not a valid JSON Schema: {e.message}") from e
+    _check_references(schema)
     return schema
+
+
+def _check_references(schema: dict[str, Any]) -> None:
+    """Every ``$ref`` points inside the schema and resolves there (nothing is fetched from elsewhere)."""
+    resolver = Registry().with_resource(
+        _SELF, Resource.from_contents(schema, default_specification=DRAFT202012)).resolver(base_uri=_SELF)
+    for ref in _references(schema):
+        if not ref.startswith("#"):
+            raise PermanentError(f"the extraction schema refers outside itself ($ref {ref!r}); "
+                                 "put the definition under $defs")
+        try:
+            resolver.lookup(ref)
+        except Unresolvable as e:
+            raise PermanentError(f"the extraction schema's $ref {ref!r} points to nothing") from e
+
+
+def _references(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [ref for entry in node for ref in _references(entry)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+    return own + [ref for value in node.values() for ref in _references(value)]
 
 
 def response_format(dialect: StructuredOutput, schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -72,7 +101,7 @@ def parse_json(content: str) -> Any:
 
 def validation_errors(value: Any, schema: dict[str, Any]) -> list[str]:
     """What is wrong with ``value`` under ``schema``, as short sentences (empty when valid)."""
-    validator = Draft202012Validator(schema)
+    validator = Draft202012Validator(schema, registry=_NO_RETRIEVAL)
     errors = sorted(validator.iter_errors(value), key=lambda error: list(error.absolute_path))
     return [f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
             for error in errors[:MAX_ERRORS_SHOWN]]

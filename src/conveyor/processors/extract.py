@@ -21,6 +21,8 @@ from conveyor.processors.documents import DEFAULT_CHUNK_CHARS, Chunk, DocumentRe
 DEFAULT_INSTRUCTIONS = ("You extract structured data from documents. Use only what the document says; "
                         "use null for a field the document does not give.")
 DEFAULT_MAX_TOKENS = 1024
+DEFAULT_MAX_CHUNKS = 40
+"""About 480,000 characters: more is refused rather than paid for chunk by chunk."""
 
 
 def extraction_schema(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,6 +48,10 @@ class ExtractProcessor:
         schema = extraction_schema(options)
         document = await self._documents.document(item, options)
         chunks = chunk_pages(document.pages, int(options.get("chunk_chars") or DEFAULT_CHUNK_CHARS))
+        most = int(options.get("max_chunks") or DEFAULT_MAX_CHUNKS)
+        if len(chunks) > most:
+            raise PermanentError(f"the document is {len(chunks)} chunks long and this agent reads at most {most} "
+                                 "(additional_properties.max_chunks; pages narrows the document)")
         call = CallOptions.from_options(options, max_tokens=DEFAULT_MAX_TOKENS)
         caller = Caller(item.run_id, item.usage)
         answers = [await self._llm.json(_messages(item.name, chunk, options), schema, call, caller)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from conveyor.errors import PermanentError
+from conveyor.errors import PermanentError, RetryableError
 from conveyor.processors.base import Artifact, ArtifactType, ItemInput
 from conveyor.processors.workers import WorkerDied, WorkerOutOfMemory, WorkerPool
 
@@ -66,6 +66,8 @@ class PythonProcessor:
         except WorkerOutOfMemory as e:
             raise PermanentError(f"the callable ran out of memory{_limit(e.limit_mb)}") from e
         except WorkerDied as e:
+            if e.starting:  # not the callable's doing
+                raise RetryableError(f"a python worker could not start (it {e.reason})") from e
             raise PermanentError(f"the callable's process {e.reason}") from e
 
     def _resolve(self, spec: object) -> Callable[..., Any]:

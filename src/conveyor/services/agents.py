@@ -31,9 +31,36 @@ def validate_agent_spec(spec: dict[str, Any], known_types: Sequence[str] = AGENT
                                     "'package.module:function'", loc=("body", "additional_properties"))
     if agent_type == "extract" and "schema" in extra:
         _check_json_schema(extra["schema"], ("body", "additional_properties", "schema"))
+    if agent_type in ("extract", "llm"):
+        _check_llm_options(extra)
     if not str(spec.get("display_name") or "").strip():
         raise InvalidInputError("display_name must not be empty", loc=("body", "display_name"))
     return {**spec, "type": agent_type, "additional_properties": extra}
+
+
+_INT_OPTIONS = {"chunk_chars": (500, 1_000_000), "max_input_chars": (100, 10_000_000), "max_chunks": (1, 1000),
+                "max_tokens": (1, 1_000_000)}
+
+
+def _check_llm_options(extra: dict[str, Any]) -> None:
+    """The LLM options an agent may set in additional_properties, checked before any run pays for them."""
+    def invalid(key: str, what: str) -> InvalidInputError:
+        return InvalidInputError(f"{key} must be {what}", loc=("body", "additional_properties", key))
+
+    for key, (low, high) in _INT_OPTIONS.items():
+        value = extra.get(key)
+        if value is not None and (type(value) is not int or not low <= value <= high):
+            raise invalid(key, f"an integer from {low} to {high}")
+    temperature = extra.get("temperature")
+    if temperature is not None and (isinstance(temperature, bool) or not isinstance(temperature, int | float)
+                                    or not 0 <= temperature <= 2):
+        raise invalid("temperature", "a number from 0 to 2")
+    fallbacks = extra.get("fallback_models")
+    if fallbacks is not None and (not isinstance(fallbacks, list)
+                                  or not all(isinstance(m, str) and m for m in fallbacks)):
+        raise invalid("fallback_models", "a list of model names")
+    if extra.get("provider") is not None and not isinstance(extra["provider"], str):
+        raise invalid("provider", "a provider name")
 
 
 def _check_json_schema(schema: Any, loc: tuple[str | int, ...]) -> None:

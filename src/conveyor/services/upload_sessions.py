@@ -4,6 +4,10 @@ part replaces the earlier one), and on commit streams them, in order, into one e
 Every part but the last is exactly ``part_size`` bytes and the last completes the declared size, so a
 part's size is known from its number and a wrong one is refused as it arrives. A refused commit, an
 abort and an expired session all leave nothing behind: no element, no blob, no part file.
+
+A commit or an abort first closes the open session (one of them wins; the other, and any part that
+arrives later or was still streaming, gets a 409), and a commit reads the files of the part ids recorded
+when it closed the session, so nothing sent meanwhile changes the bytes it assembles.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from conveyor.services.background import Periodic
 from conveyor.services.containers import ContainersService, IncomingFile
 from conveyor.store.models import Container, Element, UploadPart, UploadSession
 from conveyor.store.types import utcnow
-from conveyor.store.upload_sessions import OPEN, UploadSessionsRepo
+from conveyor.store.upload_sessions import ABORTING, COMMITTING, OPEN, UploadSessionsRepo
 
 log = logging.getLogger("conveyor.uploads")
 MAX_FILENAME = 255
@@ -77,36 +81,54 @@ class UploadSessionsService:
                        chunks: AsyncIterator[bytes]) -> UploadPart:
         session = await self.get(project_id, session_id)
         if session.status != OPEN:
-            raise ConflictError(f"multipart upload session {session_id} is being committed")
+            raise _not_open(session)
         if not 1 <= part_num <= part_count(session):
             raise InvalidInputError(f"part_num must be between 1 and {part_count(session)} for this session",
                                     loc=("path", "part_num"))
-        staged = await self._staging.write_part(session.id, part_num, chunks, expected_size(session, part_num))
-        part = UploadPart(session_id=session.id, part_num=part_num, part_id=new_id(Kind.UPLOAD_PART),
-                          size=staged.size, sha256=staged.sha256, created_at=utcnow())
-        if not await self._sessions.put_part(part):
-            raise ConflictError(f"multipart upload session {session_id} was committed or aborted meanwhile")
+        part_id = new_id(Kind.UPLOAD_PART)
+        staged = await self._staging.write_part(session.id, part_num, part_id, chunks,
+                                                expected_size(session, part_num))
+        part = UploadPart(session_id=session.id, part_num=part_num, part_id=part_id, size=staged.size,
+                          sha256=staged.sha256, created_at=utcnow())
+        await self._record(part)
         return part
+
+    async def _record(self, part: UploadPart) -> None:
+        """Record a staged part, then delete the file it replaces (or its own, if the session closed)."""
+        try:
+            replaced = await self._sessions.put_part(part)
+        except ConflictError:
+            await self._staging.remove_part(part.session_id, part.part_num, part.part_id)
+            raise
+        if replaced is not None:
+            await self._staging.remove_part(replaced.session_id, replaced.part_num, replaced.part_id)
 
     async def commit(self, project_id: str, session_id: str, parts: Sequence[PartRef]) -> Element:
         """Assemble the listed parts into one element; any mismatch discards the session (4xx)."""
-        session = await self.get(project_id, session_id)
-        if not await self._sessions.begin_commit(session.id, utcnow() + self._ttl):
-            raise ConflictError(f"multipart upload session {session_id} is already being committed")
+        session = await self._close(project_id, session_id, COMMITTING)
         try:
-            await self._check_parts(session, parts)
+            stored = await self._check_parts(session, parts)
             container = await self._containers.get(project_id, session.container_id)
-            incoming = IncomingFile(name=session.filename, media_type=None,
-                                    chunks=self._staging.read_parts(session.id, range(1, part_count(session) + 1)))
+            chunks = self._staging.read_parts(session.id, [(p.part_num, p.part_id) for p in stored])
+            incoming = IncomingFile(name=session.filename, media_type=None, chunks=chunks)
             return await self._containers.add_file(project_id, container, incoming, replace=True)
         finally:
             await self._discard(session.id)
 
     async def abort(self, project_id: str, session_id: str) -> None:
-        session = await self.get(project_id, session_id)
+        """Discard an open session; one being committed (or aborted) is a conflict."""
+        session = await self._close(project_id, session_id, ABORTING)
         await self._discard(session.id)
 
-    async def _check_parts(self, session: UploadSession, listed: Sequence[PartRef]) -> None:
+    async def _close(self, project_id: str, session_id: str, status: str) -> UploadSession:
+        session = await self.get(project_id, session_id)
+        now = utcnow()
+        if not await self._sessions.close(session.id, status, now, now + self._ttl):
+            raise _not_open(await self.get(project_id, session_id))
+        return session
+
+    async def _check_parts(self, session: UploadSession, listed: Sequence[PartRef]) -> list[UploadPart]:
+        """The stored parts the client listed, in order, if they are the whole file."""
         stored = {p.part_num: p for p in await self._sessions.parts(session.id)}
         count = part_count(session)
         if [p.part_num for p in listed] != list(range(1, count + 1)):
@@ -123,6 +145,7 @@ class UploadSessionsService:
             if have.size != expected_size(session, ref.part_num):
                 raise InvalidInputError(f"part {ref.part_num} has {have.size} bytes, not "
                                         f"{expected_size(session, ref.part_num)}", loc=("body", "parts", index))
+        return [stored[ref.part_num] for ref in listed]
 
     async def _discard(self, session_id: str) -> None:
         await self._staging.discard(session_id)
@@ -137,9 +160,10 @@ class UploadSessionsService:
 
     async def sweep(self) -> int:
         """Discard expired sessions, and part folders whose session is gone; returns how many went."""
-        expired = await self._sessions.expired(utcnow())
+        now = utcnow()
+        expired = [s for s in await self._sessions.expired(now) if await self._sessions.remove_expired(s, now)]
         for session_id in expired:
-            await self._discard(session_id)
+            await self._staging.discard(session_id)
         on_disk = self._staging.session_ids()
         live = await self._sessions.existing(on_disk) if on_disk else set()
         orphans = [s for s in on_disk if s not in live]
@@ -148,6 +172,11 @@ class UploadSessionsService:
         if expired or orphans:
             log.info("swept %d expired upload sessions and %d orphaned part folders", len(expired), len(orphans))
         return len(expired) + len(orphans)
+
+
+def _not_open(session: UploadSession) -> ConflictError:
+    doing = {COMMITTING: "being committed", ABORTING: "being aborted"}.get(session.status, session.status)
+    return ConflictError(f"multipart upload session {session.id} is {doing}")
 
 
 def _check_start(filename: str, file_size: int) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conveyor.errors import ConflictError
 from conveyor.store.database import Database
-from conveyor.store.models import FaceId
+from conveyor.store.models import Container, FaceId
 from conveyor.store.types import utcnow
 
 
@@ -74,11 +74,19 @@ class FaceIdsRepo:
         async with self._db.read() as s:
             return {core: ext for core, ext in (await s.execute(stmt)).all() if ext is not None}
 
-    async def page(self, key: FaceKey, offset: int, limit: int) -> list[FaceId]:
-        """Mappings in creation order."""
-        stmt = select(FaceId).where(*_of(key)).order_by(FaceId.id).offset(offset).limit(limit)
+    async def containers(self, key: FaceKey, offset: int, limit: int, *,
+                         extra_equals: tuple[tuple[str, ...], str] | None = None) -> list[tuple[str, Container]]:
+        """Mapped containers that still exist, with their external ids, in creation order; with
+        ``extra_equals=(path, value)`` only those whose ``extra`` holds the string ``value`` at ``path``."""
+        stmt = (select(FaceId.external_id, Container)
+                .join(Container, (Container.id == FaceId.core_id) & (Container.project_id == key.project_id))
+                .where(*_of(key), FaceId.external_id.is_not(None)))
+        if extra_equals is not None:
+            path, value = extra_equals
+            stmt = stmt.where(Container.extra[path].as_string() == value)
         async with self._db.read() as s:
-            return list(await s.scalars(stmt))
+            rows = await s.execute(stmt.order_by(FaceId.id).offset(offset).limit(limit))
+            return [(str(external), container) for external, container in rows.all()]
 
     async def count(self, key: FaceKey) -> int:
         async with self._db.read() as s:

@@ -13,7 +13,6 @@ from conveyor.services.core import DELETE_CONTAINER
 
 router = APIRouter(prefix="/batches", tags=["AI Hub: Batches"])
 FileName = Path(min_length=1, max_length=w.MAX_NAME)
-ALL = 1_000_000
 
 
 @router.post("", response_model=w.Batch)
@@ -27,16 +26,9 @@ async def list_batches(core: CoreDep, project: ProjectDep, workspace: str | None
                        offset: int = Query(default=0, ge=0)) -> w.ListBatchesResponse:
     """Batches in creation order, of one ``workspace`` if given; ``username`` is accepted and ignored (a
     project's batches are its keys' batches)."""
-    key = ids.batch_key(project)
-    rows = await core.face_ids.page(key, 0, ALL) if workspace else await core.face_ids.page(key, offset, limit)
-    infos = []
-    for row in rows:
-        container = await core.containers.find(project.id, row.core_id)
-        if container is not None and row.external_id is not None:
-            infos.append(convert.batch_info(int(row.external_id), container))
-    if workspace:
-        infos = [i for i in infos if i.workspace == workspace][offset:offset + limit]
-    return w.ListBatchesResponse(batches=infos)
+    where = (("aihub", "workspace"), workspace) if workspace else None
+    rows = await core.face_ids.containers(ids.batch_key(project), offset, limit, extra_equals=where)
+    return w.ListBatchesResponse(batches=[convert.batch_info(int(batch_id), c) for batch_id, c in rows])
 
 
 @router.get("/jobs/{job_id}", response_model=w.JobStatusResponse)

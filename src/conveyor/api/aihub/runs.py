@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from conveyor.api.deps import CoreDep, ProjectDep
 from conveyor.domain.status import ItemStatus
 from conveyor.errors import InvalidInputError, NotFoundError
 from conveyor.services.core import DELETE_CONTAINER, Core
-from conveyor.store.models import Item, Project
+from conveyor.store.models import Element, Item, Project
 from conveyor.store.runs import RunFilter
 
 router = APIRouter(prefix="/apps/runs", tags=["AI Hub: App runs"])
@@ -22,6 +23,8 @@ FILES_PER_PAGE = 20
 TEXT_TYPES = ("markdown", "text", "html", "csv", "yaml")
 DEFAULT_WINDOW = timedelta(hours=24)
 ORDER = "^(ASCENDING|DESCENDING|ascending|descending|asc|desc)$"
+MAX_OUTPUT_MIB = 8
+MAX_OUTPUT_BYTES = MAX_OUTPUT_MIB << 20
 
 
 @router.post("", response_model=w.Run)
@@ -78,7 +81,9 @@ async def get_run_results(run_id: str, core: CoreDep, project: ProjectDep,
                           include_source_info: bool = False) -> w.ResultsResponse:
     """One file per item of the run, in a fixed order, ``FILES_PER_PAGE`` at a time from ``file_offset``;
     ``has_more`` says whether to ask again. Markdown and text outputs become text fields, JSON objects one
-    field per key. The ``include_*`` flags are accepted; there are no scores or reviews to add."""
+    field per key. An output over 8 MiB is cut short (text) or left out (JSON), and one that is not valid
+    JSON is an error field; their ``error_msg`` says where to read the whole output. The ``include_*``
+    flags are accepted; there are no scores or reviews to add."""
     run = await core.runs.get(project, run_id)
     batch_id = await ids.batch_id_of(core, project, run.input_container_id)
     items = await core.runs.item_slice(project, run.id, file_offset, FILES_PER_PAGE + 1)
@@ -128,21 +133,63 @@ async def _document(core: Core, project: Project, item: Item) -> w.Document:
     fields: list[w.DocumentField] = []
     pages = None
     for output in item.outputs or []:
-        try:
-            content = await _read(core, project, output)
-        except NotFoundError:
-            fields.append(w.DocumentField(field_name=convert.field_name(str(output.get("name"))), value="ERROR",
-                                          type="TEXT", error_msg="this output is no longer stored"))
-            continue
-        if output.get("type") == "json":
-            value = json.loads(content)
-            pages = pages or convert.page_numbers(value)
-            fields += convert.json_fields(str(output["name"]), value)
-        elif output.get("type") in TEXT_TYPES:
-            fields.append(convert.text_field(str(output["name"]), content.decode("utf-8", "replace")))
+        shown, value = await _output_fields(core, project, output)
+        fields += shown
+        pages = pages or convert.page_numbers(value)
     return w.Document(fields=fields, page_numbers=pages)
 
 
-async def _read(core: Core, project: Project, output: dict[str, Any]) -> bytes:
-    element = await core.containers.get_element(project.id, output["datasource_id"], output["data_element_id"])
-    return b"".join([chunk async for chunk in core.containers.element_bytes(element)])
+async def _output_fields(core: Core, project: Project, output: dict[str, Any]) -> tuple[list[w.DocumentField], Any]:
+    """The fields of one output, and its JSON value when it is a JSON output that could be read."""
+    name, kind = str(output.get("name")), output.get("type")
+    if kind != "json" and kind not in TEXT_TYPES:
+        return [], None
+    try:
+        element = await core.containers.get_element(project.id, output["datasource_id"], output["data_element_id"])
+        content = await _read(core, element, 0 if kind == "json" and _too_big(element) else MAX_OUTPUT_BYTES)
+    except NotFoundError:
+        return [_error(name, "this output is no longer stored")], None
+    if kind != "json":
+        text = convert.text_field(name, content.decode("utf-8", "replace"))
+        return [text.model_copy(update={"error_msg": _cut_short(output)}) if _too_big(element) else text], None
+    return _json_fields(name, content, output) if not _too_big(element) else ([_error(name, _cut_short(output))], None)
+
+
+def _json_fields(name: str, content: bytes, output: dict[str, Any]) -> tuple[list[w.DocumentField], Any]:
+    try:
+        value = json.loads(content)
+    except (ValueError, RecursionError):
+        return [_error(name, f"this output is not valid JSON; {_where(output)}")], None
+    return convert.json_fields(name, value), value
+
+
+def _too_big(element: Element) -> bool:
+    return element.size > MAX_OUTPUT_BYTES
+
+
+def _error(name: str, message: str) -> w.DocumentField:
+    return w.DocumentField(field_name=convert.field_name(name), value="ERROR", type="TEXT", error_msg=message)
+
+
+def _cut_short(output: dict[str, Any]) -> str:
+    return f"this output is larger than {MAX_OUTPUT_MIB} MiB, too large to show whole here; {_where(output)}"
+
+
+def _where(output: dict[str, Any]) -> str:
+    return (f"its bytes are at GET /v2/datasources/{output['datasource_id']}/data-elements/"
+            f"{output['data_element_id']}/content")
+
+
+async def _read(core: Core, element: Element, limit: int) -> bytes:
+    """At most ``limit`` bytes from the start of an element, read a chunk at a time."""
+    kept = bytearray()
+    stream = core.containers.element_bytes(element)
+    try:
+        async for chunk in stream:
+            kept += chunk[:limit - len(kept)]
+            if len(kept) >= limit:
+                break
+    finally:
+        if isinstance(stream, AsyncGenerator):
+            await stream.aclose()
+    return bytes(kept)
