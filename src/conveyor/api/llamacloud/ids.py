@@ -27,7 +27,6 @@ class IdKind(StrEnum):
     PARSE_JOB = "parse_job"
     EXTRACT_JOB = "extract_job"
     CONFIGURATION = "configuration"
-    WEBHOOK_CONFIG = "webhook_config"
 
     @property
     def prefix(self) -> str:
@@ -39,8 +38,7 @@ class IdKind(StrEnum):
 
 
 _PREFIXES = {IdKind.PROJECT: "prj", IdKind.DIRECTORY: "dir", IdKind.FILE: "dfl", IdKind.BATCH: "bat",
-             IdKind.PARSE_JOB: "pjb", IdKind.EXTRACT_JOB: "ext", IdKind.CONFIGURATION: "cfg",
-             IdKind.WEBHOOK_CONFIG: "whc"}
+             IdKind.PARSE_JOB: "pjb", IdKind.EXTRACT_JOB: "ext", IdKind.CONFIGURATION: "cfg"}
 
 
 def mint(kind: IdKind) -> str:

@@ -11,7 +11,6 @@ JobType = Literal["parse_v2", "extract_v2"]
 BatchStatus = Literal["PENDING", "THROTTLED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
 JobStatus = Literal["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
 ProductType = Literal["classify_v2", "extract_v2", "parse_v2", "split_v1", "spreadsheet_v1", "unknown"]
-BATCH_EVENTS = ("batch.pending", "batch.running", "batch.success", "batch.error", "batch.cancelled")
 MetadataValue = str | int | float | bool | list[str] | None
 Name = Field(min_length=1, max_length=500)
 T = TypeVar("T")
@@ -157,35 +156,6 @@ class WebhookConfiguration(Wire):
     webhook_headers: dict[str, str] | None = None
     webhook_output_format: str | None = None
     webhook_signing_secret: str | None = Field(default=None, max_length=500)
-
-
-class WebhookConfigCreate(Wire):
-    webhook_url: str = Field(pattern=r"^https?://", max_length=2000)
-    webhook_events: list[str] | None = None
-    webhook_headers: dict[str, str] | None = None
-    webhook_output_format: Literal["json", "string"] | None = None
-    webhook_signing_secret: str | None = Field(default=None, max_length=500)
-
-
-class WebhookConfigUpdate(Wire):
-    webhook_url: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
-    webhook_events: list[str] | None = None
-    webhook_headers: dict[str, str] | None = None
-    webhook_output_format: Literal["json", "string"] | None = None
-    webhook_signing_secret: str | None = Field(default=None, max_length=500)
-
-
-class WebhookConfig(Wire):
-    id: str
-    has_secret: bool
-    tenant_id: str
-    tenant_type: Literal["project"] = "project"
-    webhook_url: str
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    webhook_events: list[str] | None = None
-    webhook_headers: dict[str, str] | None = None
-    webhook_output_format: Literal["json", "string"] | None = None
 
 
 # batches --------------------------------------------------------------------------------------------
