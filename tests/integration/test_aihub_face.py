@@ -349,3 +349,20 @@ async def test_the_outbox_row_is_written_with_the_runs_end(app_client: AppClient
     (delivery,) = await WebhooksRepo(core.db).for_subject(run_id)
     assert delivery.status == "pending" and delivery.event == "run.completed"
     assert delivery.payload["status"] == "COMPLETED" and delivery.payload["succeeded"] == 1
+
+
+@pytest.mark.parametrize(("url", "headers"), [("http://127.0.0.1:99999/hook", {}),
+                                              ("http://127.0.0.1:9/hook", {"X-Team": "é"})])
+async def test_a_webhook_that_cannot_even_be_sent_counts_its_attempts_and_gives_up(
+        tmp_path: Path, url: str, headers: dict[str, str]) -> None:
+    async with running_app(test_settings(tmp_path / "home", webhook_max_attempts=2)) as (client, core):
+        run_id = await run_with_hook(client, Receiver(url=url), headers=headers)
+        await finished_run(client, run_id)
+        for _ in range(300):
+            (delivery,) = await WebhooksRepo(core.db).for_subject(run_id)
+            if delivery.status != "pending":
+                break
+            await WebhooksRepo(core.db).set(delivery.id, next_attempt_at=delivery.created_at)  # skip the backoff
+            core.webhooks.wake()
+            await asyncio.sleep(0.05)
+        assert (delivery.status, delivery.attempts) == ("failed", 2) and delivery.last_error

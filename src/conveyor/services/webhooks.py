@@ -12,6 +12,7 @@ each attempt is made by one server.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from conveyor.engine.backoff import retry_delay
+from conveyor.engine.backoff import parse_retry_after, retry_delay
 from conveyor.services.background import Periodic
 from conveyor.store.models import WebhookDelivery
 from conveyor.store.types import utcnow
@@ -108,16 +109,21 @@ class WebhookDeliverer:
         return json.dumps(renderer(delivery.event, delivery.payload, delivery.context), separators=(",", ":"))
 
     async def _post(self, delivery: WebhookDelivery, body: bytes) -> tuple[str | None, float | None]:
-        """(None, None) on a 2xx; else a reason and the receiver's Retry-After seconds, if it gave one."""
+        """(None, None) on a 2xx; else a reason and the receiver's Retry-After seconds, if it gave one.
+
+        The whole attempt gets :data:`TIMEOUT_SECONDS` (a receiver trickling its answer cannot hold the
+        deliverer), and the answer's body is never read.
+        """
+        header = self._signature_headers.get(delivery.format, SIGNATURE_HEADER)
         try:
-            header = self._signature_headers.get(delivery.format, SIGNATURE_HEADER)
-            response = await self._client.post(delivery.url, content=body,
-                                               headers=headers_for(delivery, body, header))
-        except httpx.HTTPError as e:
+            async with asyncio.timeout(TIMEOUT_SECONDS), self._client.stream(
+                    "POST", delivery.url, content=body, headers=headers_for(delivery, body, header)) as response:
+                status, wait = response.status_code, parse_retry_after(response.headers.get("retry-after"))
+        except TimeoutError:
+            return f"no answer within {TIMEOUT_SECONDS:g} s", None
+        except Exception as e:  # URLs and headers come from callers: any failure to send is a failed attempt
             return f"{type(e).__name__}: {e}", None
-        if response.is_success:
-            return None, None
-        return f"HTTP {response.status_code}", _retry_after(response)
+        return (None, None) if 200 <= status < 300 else (f"HTTP {status}", wait)
 
 
 def headers_for(delivery: WebhookDelivery, body: bytes, signature_header: str = SIGNATURE_HEADER) -> dict[str, str]:
@@ -127,10 +133,3 @@ def headers_for(delivery: WebhookDelivery, body: bytes, signature_header: str = 
     if delivery.secret:
         headers[signature_header] = sign(delivery.secret, body)
     return headers
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(float(response.headers["Retry-After"]), 0.0)
-    except (KeyError, ValueError):
-        return None
