@@ -20,7 +20,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from meibel import MeibelClient
 from PIL import Image
 
 from tests.support.corpus import mixed_files
+from tests.support.polling import wait_until
 from tests.support.recorder import Recorder
 from tests.support.server import LiveServer
 from tests.support.webhooks import Receiver, valid_signature, webhook_receiver
@@ -104,16 +105,6 @@ def raw(server: LiveServer) -> Iterator[httpx.Client]:
 def receiver() -> Iterator[Receiver]:
     with webhook_receiver() as hooks:
         yield hooks
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 300, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def large_pdf(path: Path) -> Path:

@@ -9,9 +9,8 @@ called at least once (``test_every_sdk_method_was_called`` checks it) and its re
 from __future__ import annotations
 
 import io
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from meibel.models import (
 )
 
 from tests.support.corpus import TEXT_FORMATS, mixed_files
+from tests.support.polling import wait_until
 from tests.support.recorder import Recorder
 from tests.support.server import LiveServer
 
@@ -97,16 +97,6 @@ class Api:
 @pytest.fixture(scope="module")
 def api(sdk: MeibelClient, state: State) -> Api:
     return Api(sdk, state.called)
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 120, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def finished(api: Api, execution_id: str, timeout: float = 180) -> Any:
