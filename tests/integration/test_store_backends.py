@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from conveyor.domain.ids import Kind, new_id
 from conveyor.domain.rules import ElementFilter
 from conveyor.domain.status import ItemStatus, RunStatus
+from conveyor.domain.usage import Usage
 from conveyor.store.containers import ContainersRepo, ElementsRepo
 from conveyor.store.database import Database
 from conveyor.store.models import Agent, Container, Element, Project, Recipe, Run
@@ -248,3 +249,26 @@ async def test_a_runs_concurrency_holds_across_processes(db: Database) -> None:
                       project_id=project.id, element_id=first[0].item.element_id, output_container_id=container.id)
     assert await items.apply([done]) == 1
     assert len(await items.claim(run.id, 10, "process-b", soon, concurrency=3)) == 1
+
+
+async def test_token_usage_adds_up_over_attempts_even_when_a_lease_was_lost(db: Database) -> None:
+    project, container, _ = await seed(db)
+    run = await new_run(db, project, container, ElementFilter())
+    items = ItemsRepo(db)
+    soon = utcnow() + timedelta(seconds=60)
+    [claimed] = await items.claim(run.id, 1, "owner-a", soon)
+
+    def spent(owner: str, status: ItemStatus, prompt: int) -> ItemResult:
+        return ItemResult(item_id=claimed.item.id, run_id=run.id, owner=owner, status=status, project_id=project.id,
+                          element_id=claimed.item.element_id, output_container_id=container.id,
+                          usage=Usage(requests=1, prompt_tokens=prompt, completion_tokens=5))
+
+    assert await items.apply([spent("owner-a", ItemStatus.PENDING, 100)]) == 1
+    [again] = await items.claim(run.id, 1, "owner-b", soon)
+    assert await items.apply([spent("owner-a", ItemStatus.SUCCEEDED, 10)]) == 0, "owner-a lost the lease"
+    assert await items.apply([spent("owner-b", ItemStatus.SUCCEEDED, 1)]) == 1
+    found = await items.get(again.item.id)
+    assert found is not None
+    item, stored = found
+    assert (item.status, item.llm_requests, item.prompt_tokens, item.completion_tokens) == ("SUCCEEDED", 3, 111, 15)
+    assert (stored.prompt_tokens, stored.completion_tokens) == (111, 15)

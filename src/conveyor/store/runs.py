@@ -418,7 +418,7 @@ class ItemsRepo:
                     deltas[(r.run_id, ItemStatus.RUNNING)] -= 1
                     deltas[(r.run_id, status)] += 1
             await move_counters(s, deltas)
-            await self._add_usage(s, live)
+            await self._add_usage(s, results)  # tokens were spent even by an attempt that lost its lease
             return len(live)
 
     async def _add_usage(self, s: AsyncSession, results: Sequence[ItemResult]) -> None:
