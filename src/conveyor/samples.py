@@ -1,4 +1,5 @@
-"""A small, realistic set of sample documents for demos: PDFs, DOCX, HTML, Markdown, CSV, text.
+"""A small, realistic set of sample documents for demos: PDFs, DOCX, PPTX, XLSX, HTML, Markdown, CSV, text
+and a scanned receipt (PNG) that is read by OCR.
 
 ``broken.pdf`` is corrupt on purpose, to show how a failed item is reported. The content is fixed and
 every file is byte-for-byte reproducible: PDF creation dates and zip timestamps are pinned.
@@ -7,17 +8,22 @@ every file is byte-for-byte reproducible: PDF creation dates and zip timestamps 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
+import openpyxl
+import pptx
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from PIL import Image, ImageDraw, ImageFont
 
 _FIXED_DATE = datetime(2024, 3, 15, 9, 0, 0, tzinfo=UTC)
 _ZIP_DATE = (2024, 3, 15, 9, 0, 0)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 _BROKEN_PDF_LENGTH = 400
 
 _INVOICE_ITEMS = (
@@ -66,7 +72,8 @@ def write_samples(directory: Path) -> list[Path]:
         ("invoice.pdf", invoice_pdf), ("quarterly-report.pdf", report_pdf),
         ("meeting-notes.docx", meeting_notes_docx), ("product-page.html", lambda: _PRODUCT_PAGE.encode()),
         ("onboarding.md", lambda: _ONBOARDING.encode()), ("orders.csv", lambda: _ORDERS.encode()),
-        ("support-email.txt", lambda: _SUPPORT_EMAIL.encode()), ("broken.pdf", broken_pdf),
+        ("support-email.txt", lambda: _SUPPORT_EMAIL.encode()), ("roadmap.pptx", roadmap_pptx),
+        ("budget.xlsx", budget_xlsx), ("scanned-receipt.png", receipt_png), ("broken.pdf", broken_pdf),
     )
     paths = []
     for name, render in writers:
@@ -175,6 +182,59 @@ def _action_table(document: docx.document.Document) -> None:
             cell.text = value
 
 
+def roadmap_pptx() -> bytes:
+    """A two-slide deck: a title slide and a bulleted roadmap with speaker notes."""
+    deck = pptx.Presentation()
+    deck.core_properties.author = "Conveyor samples"
+    deck.core_properties.created = deck.core_properties.modified = _FIXED_DATE.replace(tzinfo=None)
+    title = deck.slides.add_slide(deck.slide_layouts[0])
+    title.shapes.title.text = "Project Atlas roadmap"
+    title.placeholders[1].text = "Invoice automation, 2024"
+    plan = deck.slides.add_slide(deck.slide_layouts[1])
+    plan.shapes.title.text = "Milestones"
+    body = plan.placeholders[1].text_frame
+    body.text = "Q2: parse every incoming invoice"
+    for text, level in (("Pilot with 200 invoices", 1), ("Q3: extract totals and due dates", 0),
+                        ("Q4: retire the manual queue", 0)):
+        paragraph = body.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+    plan.notes_slide.notes_text_frame.text = "Dates depend on the pilot's results."
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return _pinned_zip(buffer.getvalue())
+
+
+def budget_xlsx() -> bytes:
+    """A one-sheet budget: a title row, then a table of costs per quarter."""
+    workbook = openpyxl.Workbook()
+    workbook.properties.creator = "Conveyor samples"
+    workbook.properties.created = workbook.properties.modified = _FIXED_DATE.replace(tzinfo=None)
+    sheet = workbook.active
+    sheet.title = "Budget 2024"
+    sheet.append(["Project Atlas budget (EUR)"])
+    sheet.append([])
+    for row in (("Item", "Q1", "Q2", "Q3", "Q4"), ("Licences", 1200, 1200, 1500, 1500),
+                ("Cloud", 800, 950, 1100, 1100), ("Training", 0, 2500, 0, 500)):
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _pinned_zip(buffer.getvalue())
+
+
+def receipt_png() -> bytes:
+    """A photographed-looking till receipt: text only as pixels, so parsing it takes OCR."""
+    lines = ("CORNER CAFE", "14 Harbour Street", "Flat white        3.40", "Croissant         2.90",
+             "TOTAL             6.30", "Paid by card  2024-03-15")
+    font = ImageFont.load_default(size=34)
+    image = Image.new("L", (760, 90 + 62 * len(lines)), color=245)
+    draw = ImageDraw.Draw(image)
+    for number, line in enumerate(lines):
+        draw.text((50, 45 + 62 * number), line, fill=20, font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
 def _pinned_zip(data: bytes) -> bytes:
     """The same zip archive with every member's timestamp fixed, so the bytes are reproducible."""
     output = io.BytesIO()
@@ -182,7 +242,10 @@ def _pinned_zip(data: bytes) -> bytes:
         for info in source.infolist():
             pinned = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
             pinned.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(pinned, source.read(info))
+            content = source.read(info)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here whatever it is told
+                content = _MODIFIED.sub(rb"\g<1>2024-03-15T09:00:00Z\g<2>", content)
+            target.writestr(pinned, content)
     return output.getvalue()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from conveyor.errors import PermanentError
 from conveyor.processors.parse import detect_media_type, parse_file
-from conveyor.processors.parse.formats import CSV, DOCX, HEAD_SIZE, HTML, MARKDOWN, PDF, TEXT
+from conveyor.processors.parse.formats import CSV, DOCX, HEAD_SIZE, HTML, MARKDOWN, PDF, PNG, PPTX, TEXT, XLSX
 from conveyor.samples import write_samples
 
 
@@ -25,7 +25,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_one_of_each_format(samples: list[Path]) -> None:
     media_types = [_media_type(path) for path in samples]
     assert media_types.count(PDF) >= 3  # two good ones and broken.pdf
-    assert {DOCX, HTML, MARKDOWN, CSV, TEXT} <= set(media_types)
+    assert {DOCX, PPTX, XLSX, PNG, HTML, MARKDOWN, CSV, TEXT} <= set(media_types)
     assert all(path.stat().st_size > 0 for path in samples)
 
 
@@ -71,3 +71,13 @@ def test_samples_are_reproducible(tmp_path: Path, samples: list[Path]) -> None:
     assert [path.name for path in again] == [path.name for path in samples]
     for first, second in zip(samples, again, strict=True):
         assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_deck_sheet_and_scan_read_back(samples: list[Path]) -> None:
+    by_name = {path.name: path for path in samples}
+    deck = parse_file(by_name["roadmap.pptx"], PPTX, {}).markdown
+    assert "# Milestones" in deck and "  - Pilot with 200 invoices" in deck and "Dates depend on" in deck
+    sheet = parse_file(by_name["budget.xlsx"], XLSX, {}).markdown
+    assert "| Training | 0 | 2500 | 0 | 500 |" in sheet
+    receipt = parse_file(by_name["scanned-receipt.png"], PNG, {}).text
+    assert "TOTAL 6.30" in receipt and "2024-03-15" in receipt
