@@ -30,7 +30,7 @@ FORMATS = ("pdf", "docx", "pptx", "xlsx", "html", "md", "csv")
 # docx 0.829 / 0.977, pptx 0.862 / 0.967, xlsx 0.839 / 0.984, html 0.857 / 0.970, md 0.917 / 0.990,
 # csv 1.0 / 1.0).
 FILE_FLOOR = {"pdf": 0.8, "docx": 0.8, "pptx": 0.83, "xlsx": 0.8, "html": 0.83, "md": 0.9, "csv": 0.98}
-MEAN_FLOOR = {"pdf": 0.94, "docx": 0.96, "pptx": 0.95, "xlsx": 0.97, "html": 0.95, "md": 0.98, "csv": 0.99}
+MEAN_FLOOR = {"pdf": 0.95, "docx": 0.96, "pptx": 0.95, "xlsx": 0.97, "html": 0.95, "md": 0.98, "csv": 0.99}
 KNOWN_GAPS = {
     "hyperlink_02.html": 0.35,  # a one-word ground truth; the page's image alt text is kept here
 }
@@ -248,3 +248,12 @@ def test_unsupported_media_type(tmp_path: Path) -> None:
     path.write_bytes(b'{"a": 1}')
     with pytest.raises(PermanentError, match="unsupported media type 'application/json'"):
         parse_file(path, "application/json", {})
+
+
+def test_arabic_lam_alef_ligatures_come_out_in_logical_order() -> None:
+    path = corpus_dir() / "docling" / "pdf" / "right_to_left_01.pdf"
+    if not path.is_file():
+        pytest.skip("Arabic sample missing")
+    text = parse_file(path, PDF, {}).text
+    assert "الإنتاجية" in text and "اإلنتاجية" not in text  # one ligature glyph, spelled lam then alef
+    assert " الم" in text, "a real alef-lam (the article) stays as it is"

@@ -46,10 +46,13 @@ class _Style:
     bold: bool
 
 
+_ALEF_LAM = re.compile("[\u0622\u0623\u0625\u0627]\u0644")
+
+
 def page_lines(textpage: Any) -> list[Line]:
     """The non-blank lines of a page, in PDFium's reading order."""
     reader = _PageReader(textpage)
-    text = textpage.get_text_range()
+    text = _unswap_lam_alef(textpage, textpage.get_text_range())
     lines = (reader.line(match.start(), match.group()) for match in _LINE.finditer(text))
     return [line for line in lines if line.text.strip()]
 
@@ -86,10 +89,7 @@ class _PageReader:
         return Line(text=text, size=head.size, bold=bold, left=left, right=right, bottom=bottom, top=top)
 
     def _char_index(self, text_index: int) -> int:
-        index = int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(self._textpage, text_index))
-        if index < 0:
-            raise ValueError(f"no character at text index {text_index}")
-        return index
+        return _char_index(self._textpage, text_index)
 
     def _char_style(self, index: int) -> _Style:
         """The rendered size (font size times the text matrix scale) and boldness of a character."""
@@ -111,6 +111,34 @@ class _PageReader:
         if key not in self._bold_fonts:
             self._bold_fonts[key] = _font_is_bold(font)
         return self._bold_fonts[key]
+
+
+def _unswap_lam_alef(textpage: Any, text: str) -> str:
+    """Put Arabic lam-alef ligatures back in logical order.
+
+    A lam-alef ligature is one glyph; PDFium spells it out as alef then lam (visual order), both letters
+    with the glyph's one box, so "الإنتاجية" comes out "اإلنتاجية". A real alef followed by a lam (the
+    article "ال", or "إلى") has two glyphs and two boxes, and is left alone.
+    """
+    if "\u0644" not in text:
+        return text
+    chars = list(text)
+    for match in _ALEF_LAM.finditer(text):
+        first, second = match.start(), match.start() + 1
+        try:
+            boxes = [textpage.get_charbox(_char_index(textpage, index)) for index in (first, second)]
+        except (pdfium.PdfiumError, ValueError):
+            continue
+        if boxes[0] == boxes[1]:
+            chars[first], chars[second] = chars[second], chars[first]
+    return "".join(chars)
+
+
+def _char_index(textpage: Any, text_index: int) -> int:
+    index = int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, text_index))
+    if index < 0:
+        raise ValueError(f"no character at text index {text_index}")
+    return index
 
 
 def _letter_span(raw: str) -> tuple[int, int]:
