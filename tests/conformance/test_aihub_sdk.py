@@ -309,6 +309,26 @@ def test_sdk_run_create_and_add_large_file(hub: Hub, state: State) -> None:
     assert {f.field_name: f.value for f in result.documents[0].fields}["text"].strip() == "a short note"
 
 
+def test_deleting_a_run_mid_way_cancels_the_rest(hub: Hub, raw: httpx.Client) -> None:
+    agent = raw.post("/agents", json={"display_name": "slow sleeper", "type": "python", "additional_properties": {
+        "callable": "tests.support.callables:sleepy", "sleep": 1.5}})  # 2 waves of 10
+    assert agent.status_code == 201, agent.text
+    batch = hub.batches.create(name="slow")
+    for number in range(20):
+        hub.batches.add_file(batch.id, f"note-{number:02d}.txt", f"note {number}\n".encode())
+    run = hub.runs.create(app_name="slow sleeper", batch_id=batch.id)
+    execution = f"/batch-executions/id/{run.id}"
+    wait_until(lambda: raw.get(execution).json()["succeeded"] >= 1, timeout=60, interval=0.05)
+
+    hub.runs.delete(run.id, delete_db_data=False)
+
+    stopped = hub.runs.status(run.id)
+    assert stopped.status == "CANCELLED"
+    counts = raw.get(execution).json()
+    assert counts["status"] == "CANCELLED" and counts["succeeded"] >= 1 and counts["cancelled"] >= 1
+    assert counts["succeeded"] + counts["cancelled"] + counts["failed"] == 20
+
+
 # deletion ----------------------------------------------------------------------------------------------------
 def test_delete_the_run_then_the_batch(hub: Hub, state: State) -> None:
     deleted = hub.runs.delete(state.run_id, delete_input=False)
