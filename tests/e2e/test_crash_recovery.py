@@ -18,7 +18,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.polling import wait_until
 from tests.support.server import LiveServer
 
 ITEMS = 5_000
@@ -37,17 +38,6 @@ LEASE_SECONDS = 2
 MAX_KILL_DELAY = 1.0
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 API_KEY = "crash-test-key"
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60, poll: float = 0.05) -> Any:
-    """``condition()``'s first truthy value, polled until ``timeout``; a guard against hangs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def upload(api: httpx.Client, datasource: str, count: int) -> None:
@@ -126,11 +116,12 @@ def stranded(api: httpx.Client, run_id: str, restarted_at: datetime) -> set[str]
 def wait_until_recovered(api: httpx.Client, run_id: str, restarted_at: datetime) -> None:
     """Until every item stranded by the last kill has run again and finished (each item loses at most one
     lease, well under MAX_LEASE_LOSSES)."""
-    wait_for(lambda: not stranded(api, run_id, restarted_at), "the stranded items to be taken up again")
+    wait_until(lambda: not stranded(api, run_id, restarted_at), timeout=60, interval=0.05,
+               what="the stranded items to be taken up again")
     # every stranded item is now RUNNING under the new server, or finished
     again = {i["input_data_element_id"] for i in items(api, run_id, "RUNNING")}
-    wait_for(lambda: not again & {i["input_data_element_id"] for i in items(api, run_id, "RUNNING")},
-             "the re-run stranded items to finish")
+    wait_until(lambda: not again & {i["input_data_element_id"] for i in items(api, run_id, "RUNNING")},
+               timeout=60, interval=0.05, what="the re-run stranded items to finish")
 
 
 def in_progress(api: httpx.Client, run_id: str) -> bool:
@@ -160,7 +151,8 @@ def test_run_survives_repeated_sigkill(tmp_path: Path) -> None:
         upload(api, datasource, ITEMS)
         print(f"uploaded {ITEMS} files in {time.monotonic() - began:.1f} s")
         run_id = start_run(api, datasource)
-        wait_for(lambda: execution(api, run_id)["succeeded"] > 0, "the run to make progress")
+        wait_until(lambda: execution(api, run_id)["succeeded"] > 0, timeout=60, interval=0.05,
+                   what="the run to make progress")
 
         kills, began = 0, time.monotonic()
         while kills < KILLS:
@@ -176,8 +168,8 @@ def test_run_survives_repeated_sigkill(tmp_path: Path) -> None:
         print(f"{kills} kills in {time.monotonic() - began:.1f} s")
         assert kills >= MIN_KILLS, f"the run finished after only {kills} kills: make it longer"
 
-        run = wait_for(lambda: (r := execution(api, run_id))["status"] in TERMINAL and r, "the run to end",
-                       timeout=180, poll=0.25)
+        run = wait_until(lambda: (r := execution(api, run_id))["status"] in TERMINAL and r, timeout=180,
+                         interval=0.25, what="the run to end")
         scanned = list(items(api, run_id))
         succeeded = {i["input_data_element_id"] for i in items(api, run_id, "SUCCEEDED")}
         failed = [(i["filename"], i["error"]) for i in items(api, run_id, "FAILED")]

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 300, interval: float = 0.3) -> Any:
+def wait_until(check: Callable[[], Any], timeout: float = 300, interval: float = 0.3,
+               what: str = "the condition") -> Any:
     """``check()``'s first truthy value, polling every ``interval`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -15,4 +16,4 @@ def wait_until(check: Callable[[], Any], timeout: float = 300, interval: float =
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError("condition not reached in time")
+    raise AssertionError(f"timed out waiting for {what}")

@@ -57,3 +57,20 @@ def clip(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     return text[:max_chars] + f"\n\n[… document cut here: {len(text) - max_chars} more characters]"
+
+
+@dataclass(frozen=True)
+class PromptDefaults:
+    """What an LLM processor says when the agent gives no ``instructions`` or the definition no
+    ``user_message``."""
+
+    instructions: str
+    request: str
+
+
+def prompt(defaults: PromptDefaults, options: Mapping[str, Any], heading: str, body: str) -> list[dict[str, str]]:
+    """The agent's instructions as the system message; the request, ``heading`` and ``body`` as the user's."""
+    instructions = str(options.get("instructions") or "").strip() or defaults.instructions
+    request = str(options.get("user_message") or "").strip() or defaults.request
+    return [{"role": "system", "content": instructions},
+            {"role": "user", "content": f"{request}\n\n{heading}:\n\n{body}"}]

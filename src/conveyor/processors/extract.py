@@ -16,10 +16,19 @@ from conveyor.errors import PermanentError
 from conveyor.llm.gateway import Caller, CallOptions, LLMGateway
 from conveyor.llm.structured import check_schema, validation_errors
 from conveyor.processors.base import Artifact, ItemInput
-from conveyor.processors.documents import DEFAULT_CHUNK_CHARS, Chunk, DocumentReader, chunk_pages
+from conveyor.processors.documents import (
+    DEFAULT_CHUNK_CHARS,
+    Chunk,
+    DocumentReader,
+    PromptDefaults,
+    chunk_pages,
+    prompt,
+)
 
-DEFAULT_INSTRUCTIONS = ("You extract structured data from documents. Use only what the document says; "
-                        "use null for a field the document does not give.")
+PROMPT = PromptDefaults(
+    instructions="You extract structured data from documents. Use only what the document says; "
+                 "use null for a field the document does not give.",
+    request="Extract the fields from this document.")
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_MAX_CHUNKS = 40
 """About 480,000 characters: more is refused rather than paid for chunk by chunk."""
@@ -64,12 +73,9 @@ class ExtractProcessor:
 
 
 def _messages(name: str, chunk: Chunk, options: Mapping[str, Any]) -> list[dict[str, str]]:
-    instructions = str(options.get("instructions") or "").strip() or DEFAULT_INSTRUCTIONS
-    request = str(options.get("user_message") or "").strip() or "Extract the fields from this document."
     where = f"page {chunk.first_page}" if chunk.first_page == chunk.last_page else \
         f"pages {chunk.first_page}-{chunk.last_page}"
-    return [{"role": "system", "content": instructions},
-            {"role": "user", "content": f"{request}\n\nDocument {name!r}, {where}:\n\n{chunk.text}"}]
+    return prompt(PROMPT, options, f"Document {name!r}, {where}", chunk.text)
 
 
 def merge(answers: Sequence[Any]) -> tuple[Any, dict[str, int]]:

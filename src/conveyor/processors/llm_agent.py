@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 from conveyor.llm.gateway import Caller, CallOptions, LLMGateway
 from conveyor.llm.structured import check_schema
 from conveyor.processors.base import Artifact, ArtifactType, ItemInput
-from conveyor.processors.documents import DocumentReader, clip
+from conveyor.processors.documents import DocumentReader, PromptDefaults, clip, prompt
 
 DEFAULT_INPUT_CHARS = 24_000
 DEFAULT_MAX_TOKENS = 1024
-DEFAULT_INSTRUCTIONS = "You are a careful assistant that works on the document the user gives you."
-DEFAULT_REQUEST = "Summarise this document."
+PROMPT = PromptDefaults(instructions="You are a careful assistant that works on the document the user gives you.",
+                        request="Summarise this document.")
 
 
 class LLMProcessor:
@@ -32,7 +32,7 @@ class LLMProcessor:
     async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
         document = await self._documents.document(item, options)
         text = clip(document.text, int(options.get("max_input_chars") or DEFAULT_INPUT_CHARS))
-        messages = _messages(item.name, text, options)
+        messages = prompt(PROMPT, options, f"Document {item.name!r}", text)
         call = CallOptions.from_options(options, max_tokens=DEFAULT_MAX_TOKENS)
         caller = Caller(item.run_id, item.usage)
         specs = list(options.get("artifact_specs") or ()) or [{"name": "markdown", "type": "markdown"}]
@@ -47,13 +47,6 @@ class LLMProcessor:
             return Artifact.json(await self._llm.json(messages, schema, call, caller), name=name)
         answer = await self._llm.chat(messages, call, caller)
         return Artifact(name=name, type=kind, data=answer.content.encode())
-
-
-def _messages(name: str, text: str, options: Mapping[str, Any]) -> list[dict[str, str]]:
-    instructions = str(options.get("instructions") or "").strip() or DEFAULT_INSTRUCTIONS
-    request = str(options.get("user_message") or "").strip() or DEFAULT_REQUEST
-    return [{"role": "system", "content": instructions},
-            {"role": "user", "content": f"{request}\n\nDocument {name!r}:\n\n{text}"}]
 
 
 def _artifact_type(value: Any) -> ArtifactType:

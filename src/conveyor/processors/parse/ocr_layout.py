@@ -46,16 +46,8 @@ class TextRegion:
         return self.box[3] - self.box[1]
 
 
-@dataclass(frozen=True)
-class OcrLine:
-    text: str
-    confidence: float
-    box: BBox
-    source: BBox
-
-    @property
-    def height(self) -> float:
-        return self.box[3] - self.box[1]
+OcrLine = TextRegion
+"""A line is the region its words' regions cover, with their text joined."""
 
 
 @dataclass(frozen=True)

@@ -53,12 +53,15 @@ class ParseProcessor:
         self._crashed: OrderedDict[str, int] = OrderedDict()
 
     async def run(self, item: ItemInput, options: Mapping[str, Any]) -> list[Artifact]:
-        wanted = parse_options(options).formats
-        return _artifacts(await self.document(item, options), wanted)
+        wanted = parse_options(options).formats  # bad options fail here, before a worker is used
+        return _artifacts(await self._parse(item, options), wanted)
 
     async def document(self, item: ItemInput, options: Mapping[str, Any]) -> ParsedDocument:
         """The parsed element (the LLM processors read documents through this too)."""
-        parse_options(options)  # bad options fail here, before a worker is used
+        parse_options(options)
+        return await self._parse(item, options)
+
+    async def _parse(self, item: ItemInput, options: Mapping[str, Any]) -> ParsedDocument:
         seconds = self.time_limit(options)
         memory_mb = _positive_int(options.get("memory_limit_mb"))
         try:
