@@ -95,7 +95,9 @@ async def test_concurrent_calls_settle_the_dialect_without_tripping_over_each_ot
     try:
         values = await asyncio.gather(*(llm.json(QUESTION, SCHEMA, CallOptions(max_tokens=32), Caller("r", Usage()))
                                         for _ in range(3)))
+        assert len(values) == 3
         for value in values:
             jsonschema.validate(value, SCHEMA)
+        assert llm._providers["default"].dialects[0] is StructuredOutput.JSON_OBJECT
     finally:
         await llm.close()

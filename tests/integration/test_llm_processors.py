@@ -6,7 +6,6 @@ validates against its schema, and how rate limits, retries, budgets and token us
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -147,7 +146,7 @@ async def test_llm_agent_writes_one_artifact_per_schema(local_llm: LocalLLM, tmp
 
 async def test_a_run_whose_items_all_wait_on_the_budget_shows_throttled(local_llm: LocalLLM, tmp_path: Path) -> None:
     settings = test_settings(tmp_path / "home", llm_base_url=local_llm.base_url, llm_requests_per_minute=1)
-    async with running_app(settings) as (client, core):
+    async with running_app(settings) as (client, _):
         agent = await client.post("/v2/agents", json={"display_name": "echo", "type": "llm", "max_tokens": 8})
         datasource_id, _ = await new_datasource(client, {"a.txt": b"one", "b.txt": b"two"})
         definition_id = await new_definition(client, agent.json()["id"], datasource_id, concurrency=2)
@@ -158,8 +157,6 @@ async def test_a_run_whose_items_all_wait_on_the_budget_shows_throttled(local_ll
         assert run["succeeded"] == 1 and run["running"] == 1
         assert (await client.post(f"/v2/batch-executions/id/{run_id}/cancel")).status_code == 200
         assert (await wait_terminal(client, run_id))["status"] == "CANCELLED"
-        await asyncio.sleep(0)
-        assert core.engine is not None
 
 
 async def test_extract_agent_needs_a_valid_schema(app_client: tuple[httpx.AsyncClient, Core]) -> None:
