@@ -153,8 +153,10 @@ async def test_a_run_whose_items_all_wait_on_the_budget_shows_throttled(local_ll
         run_id = await execute(client, definition_id)
         # one request a minute: the first item goes, the second waits on the budget, and once the first
         # is done every item in flight is waiting
-        run = await wait_until(client, run_id, lambda r: r["status"] == "THROTTLED", within=60)
-        assert run["succeeded"] == 1 and run["running"] == 1
+        # (the first item's result is recorded in the writer's next batch, so wait for both facts together)
+        run = await wait_until(client, run_id, lambda r: r["status"] == "THROTTLED" and r["succeeded"] == 1,
+                               within=60)
+        assert run["running"] == 1 and run["pending"] == 0
         assert (await client.post(f"/v2/batch-executions/id/{run_id}/cancel")).status_code == 200
         assert (await wait_terminal(client, run_id))["status"] == "CANCELLED"
 
